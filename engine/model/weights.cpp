@@ -1,0 +1,71 @@
+#include "model/weights.h"
+
+#include <stdexcept>
+
+#include "gguf/gguf_file.h"
+#include "tensor/quants.h"
+
+namespace engine {
+namespace {
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+const GgufTensorInfo& find_tensor(const GgufFile& f, const std::string& name,
+                                  const std::vector<int64_t>& shape) {
+  const GgufTensorInfo* t = f.tensor(name);
+  if (!t) throw std::runtime_error(f.name() + ": tensor '" + name + "' is missing");
+  if (t->shape != shape) {
+    throw std::runtime_error(f.name() + ": tensor '" + name + "' has shape " +
+                             shape_string(t->shape) + " but the model's metadata needs " +
+                             shape_string(shape));
+  }
+  if (!type_info(t->type).supported) {
+    throw std::runtime_error(f.name() + ": tensor '" + name + "' has type " +
+                             std::string(type_info(t->type).name) +
+                             ", which this engine does not support");
+  }
+  return *t;
+}
+
+WeightMatrix matrix(const GgufFile& f, const std::string& name, int64_t cols, int64_t rows) {
+  const GgufTensorInfo& t = find_tensor(f, name, {cols, rows});
+  return {name, t.type, cols, rows, row_bytes(t.type, cols), t.data};
+}
+
+std::vector<float> vector(const GgufFile& f, const std::string& name, int64_t n) {
+  const GgufTensorInfo& t = find_tensor(f, name, {n});
+  std::vector<float> out(n);
+  dequantize_row(t.type, t.data, out.data(), n);
+  return out;
+}
+
+}  // namespace
+
+ModelWeights ModelWeights::from_gguf(const GgufFile& f, const ModelConfig& c) {
+  ModelWeights w;
+  w.token_embd = matrix(f, "token_embd.weight", c.dim, c.n_vocab);
+  w.output_norm = vector(f, "output_norm.weight", c.dim);
+  w.output = f.tensor("output.weight") ? matrix(f, "output.weight", c.dim, c.n_vocab)
+                                       : w.token_embd;
+  for (int32_t l = 0; l < c.n_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights L;
+    L.attn_norm = vector(f, p + "attn_norm.weight", c.dim);
+    L.wq = matrix(f, p + "attn_q.weight", c.dim, c.q_dim());
+    L.wk = matrix(f, p + "attn_k.weight", c.dim, c.kv_dim());
+    L.wv = matrix(f, p + "attn_v.weight", c.dim, c.kv_dim());
+    L.wo = matrix(f, p + "attn_output.weight", c.q_dim(), c.dim);
+    L.ffn_norm = vector(f, p + "ffn_norm.weight", c.dim);
+    L.w_gate = matrix(f, p + "ffn_gate.weight", c.dim, c.ff_dim);
+    L.w_up = matrix(f, p + "ffn_up.weight", c.dim, c.ff_dim);
+    L.w_down = matrix(f, p + "ffn_down.weight", c.ff_dim, c.dim);
+    w.layers.push_back(std::move(L));
+  }
+  return w;
+}
+
+}  // namespace engine

@@ -1,0 +1,43 @@
+// The model's tensors, found by llama.cpp's GGUF names and checked against the config's shapes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_config.h"
+#include "tensor/ggml_type.h"
+
+namespace engine {
+
+class GgufFile;
+
+// A 2-D weight matrix in place in the mapped file: `rows` rows of `cols` elements.
+struct WeightMatrix {
+  std::string name;
+  GgmlType type = GgmlType::F32;
+  int64_t cols = 0;
+  int64_t rows = 0;
+  size_t row_stride = 0;  // bytes
+  const uint8_t* data = nullptr;
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm;
+  WeightMatrix wq, wk, wv, wo;
+  std::vector<float> ffn_norm;
+  WeightMatrix w_gate, w_up, w_down;
+};
+
+struct ModelWeights {
+  WeightMatrix token_embd;
+  std::vector<float> output_norm;
+  WeightMatrix output;  // token_embd when the file ties them
+  std::vector<LayerWeights> layers;
+
+  // Throws std::runtime_error naming the tensor and what is wrong with it.
+  static ModelWeights from_gguf(const GgufFile& file, const ModelConfig& config);
+};
+
+}  // namespace engine

@@ -1,0 +1,276 @@
+// Reference dot products and the run-time choice of kernel.
+//
+// Quantized dots sum integer products exactly within a block and only then scale by the block's
+// floats, as ggml does: every kernel family computes the same integers and differs from the
+// reference only in the order it adds the scaled block sums.
+#include <array>
+#include <stdexcept>
+#include <string>
+
+#include "tensor/fp16.h"
+#include "tensor/quants.h"
+
+namespace engine {
+
+// Each SIMD family's table, defined in quants_<isa>.cpp: nullptr for a type it has no kernel for.
+namespace avx2 {
+VecDotFn kernel(GgmlType weight_type);
+}
+namespace avx512 {
+VecDotFn kernel(GgmlType weight_type);
+}
+
+namespace {
+
+float dot_f32(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const float*>(w);
+  const auto* y = static_cast<const float*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+float dot_f16(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const uint16_t*>(w);
+  const auto* y = static_cast<const uint16_t*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) sum += fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]);
+  return sum;
+}
+
+float dot_q4_0(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK4_0; ++i) {
+    int sumi = 0;
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      sumi += ((x[i].qs[j] & 15) - 8) * y[i].qs[j];
+      sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + kQK4_0 / 2];
+    }
+    sum += (fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)) * static_cast<float>(sumi);
+  }
+  return sum;
+}
+
+float dot_q8_0(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ8_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK8_0; ++i) {
+    int sumi = 0;
+    for (int j = 0; j < kQK8_0; ++j) sumi += x[i].qs[j] * y[i].qs[j];
+    sum += (fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)) * static_cast<float>(sumi);
+  }
+  return sum;
+}
+
+// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block.
+void scale_min(const uint8_t* s, int j, int* sc, int* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+// Q4_K and Q5_K share everything but the fifth bit; qh is null for Q4_K.
+float dot_affine_k(const uint16_t d16, const uint16_t dmin16, const uint8_t* scales,
+                   const uint8_t* qh, const uint8_t* qs, const BlockQ8_K& y) {
+  int sumi = 0;
+  int summ = 0;
+  for (int j = 0; j < 8; ++j) {
+    int sc, m;
+    scale_min(scales, j, &sc, &m);
+    const int c = j / 2;
+    const int shift = (j % 2) * 4;
+    int s = 0;
+    for (int l = 0; l < 32; ++l) {
+      int q = (qs[32 * c + l] >> shift) & 15;
+      if (qh) q |= ((qh[l] >> j) & 1) << 4;
+      s += q * y.qs[32 * j + l];
+    }
+    sumi += sc * s;
+    summ += m * (y.bsums[2 * j] + y.bsums[2 * j + 1]);
+  }
+  return fp16_to_fp32(d16) * y.d * static_cast<float>(sumi) -
+         fp16_to_fp32(dmin16) * y.d * static_cast<float>(summ);
+}
+
+float dot_q4_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    sum += dot_affine_k(x[i].d, x[i].dmin, x[i].scales, nullptr, x[i].qs, y[i]);
+  }
+  return sum;
+}
+
+float dot_q5_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    sum += dot_affine_k(x[i].d, x[i].dmin, x[i].scales, x[i].qh, x[i].qs, y[i]);
+  }
+  return sum;
+}
+
+float dot_q6_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ6_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int sumi = 0;
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = x[i].ql + 64 * h;
+      const uint8_t* qh = x[i].qh + 32 * h;
+      const int8_t* sc = x[i].scales + 8 * h;
+      const int8_t* q8 = y[i].qs + 128 * h;
+      int s[8] = {};  // per 16-element group of this half
+      for (int l = 0; l < 32; ++l) {
+        const int g = l / 16;
+        s[g + 0] += (((ql[l] & 15) | (((qh[l] >> 0) & 3) << 4)) - 32) * q8[l];
+        s[g + 2] += (((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) - 32) * q8[l + 32];
+        s[g + 4] += (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32) * q8[l + 64];
+        s[g + 6] += (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32) * q8[l + 96];
+      }
+      for (int g = 0; g < 8; ++g) sumi += sc[g] * s[g];
+    }
+    sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(sumi);
+  }
+  return sum;
+}
+
+VecDotFn scalar_kernel(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+      return dot_f32;
+    case GgmlType::F16:
+      return dot_f16;
+    case GgmlType::Q4_0:
+      return dot_q4_0;
+    case GgmlType::Q8_0:
+      return dot_q8_0;
+    case GgmlType::Q4_K:
+      return dot_q4_k;
+    case GgmlType::Q5_K:
+      return dot_q5_k;
+    case GgmlType::Q6_K:
+      return dot_q6_k;
+    default:
+      return nullptr;
+  }
+}
+
+bool cpu_has_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+}
+
+bool cpu_has_avx512() {
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+}
+
+VecDotFn family_kernel(GgmlType t, std::string_view family) {
+  if (family == "scalar") return scalar_kernel(t);
+  if (family == "avx2") return cpu_has_avx2() ? avx2::kernel(t) : nullptr;
+  if (family == "avx512") return cpu_has_avx512() ? avx512::kernel(t) : nullptr;
+  return nullptr;
+}
+
+// Type ids are small (BF16 = 30 is the largest known): index the table by id directly.
+constexpr size_t kMaxTypeId = 32;
+
+struct Dispatch {
+  std::array<VecDotFn, kMaxTypeId> fn{};
+  std::array<int64_t, kMaxTypeId> block{};
+  const char* level = "scalar";
+};
+
+// Chosen once: for each type the best family that has a kernel for it.
+const Dispatch& dispatch() {
+  static const Dispatch table = [] {
+    Dispatch d;
+    if (cpu_has_avx512()) {
+      d.level = "avx512";
+    } else if (cpu_has_avx2()) {
+      d.level = "avx2";
+    }
+    for (uint32_t id = 0; id < kMaxTypeId; ++id) {
+      const auto info = type_info(id);
+      if (!info) continue;
+      const auto t = static_cast<GgmlType>(id);
+      for (const char* family : {"avx512", "avx2", "scalar"}) {
+        if (VecDotFn f = family_kernel(t, family)) {
+          d.fn[id] = f;
+          break;
+        }
+      }
+      d.block[id] = info->block_size;
+    }
+    return d;
+  }();
+  return table;
+}
+
+[[noreturn]] void unsupported(GgmlType t) {
+  const auto info = type_info(static_cast<uint32_t>(t));
+  throw std::invalid_argument(
+      "vec_dot: no kernel for weight type " +
+      (info ? std::string(info->name) : "id " + std::to_string(static_cast<uint32_t>(t))));
+}
+
+}  // namespace
+
+GgmlType vec_dot_type(GgmlType weight_type) {
+  switch (weight_type) {
+    case GgmlType::F32:
+      return GgmlType::F32;
+    case GgmlType::F16:
+      return GgmlType::F16;
+    case GgmlType::Q4_0:
+    case GgmlType::Q8_0:
+      return GgmlType::Q8_0;
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return GgmlType::Q8_K;
+    default:
+      unsupported(weight_type);
+  }
+}
+
+float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row) {
+  const Dispatch& d = dispatch();
+  const auto id = static_cast<uint32_t>(weight_type);
+  if (id >= kMaxTypeId || !d.fn[id]) unsupported(weight_type);
+  if (n < 0 || n % d.block[id] != 0) {
+    throw std::invalid_argument("vec_dot: " + std::to_string(n) + " elements are not whole blocks");
+  }
+  return d.fn[id](n, weight_row, act_row);
+}
+
+float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
+                        const void* act_row) {
+  VecDotFn f = scalar_kernel(weight_type);
+  if (!f) unsupported(weight_type);
+  if (n < 0 || n % type_info(weight_type).block_size != 0) {
+    throw std::invalid_argument("vec_dot_reference: " + std::to_string(n) +
+                                " elements are not whole blocks");
+  }
+  return f(n, weight_row, act_row);
+}
+
+VecDotFn vec_dot_kernel(GgmlType weight_type, std::string_view family) {
+  return family_kernel(weight_type, family);
+}
+
+const char* simd_level() { return dispatch().level; }
+
+}  // namespace engine
