@@ -218,7 +218,7 @@ size_t Sampler::top_p_cut(size_t count, bool sorted, double target) {
         for (size_t i = lo; i < at_least; ++i) kept += candidates_[i].first;
         lo = at_least;
       }
-      if (at_most + 1 < hi) {
+      if (at_most >= lo && at_most + 1 < hi) {
         std::nth_element(first + lo, first + at_most, first + hi, Better{});
         hi = at_most + 1;
       }

@@ -137,13 +137,15 @@ float fit_affine(const float* x, const float* w, int n, int nmax, float* offset)
   float best_err = INFINITY;
   float best_scale = (xmax - xmin) / nmax;
   float best_offset = xmin;
+  uint8_t l[kQK_K];
   auto try_grid = [&](float iscale, float base) {
     float swl = 0.0f, swl2 = 0.0f, swlx = 0.0f;
     for (int i = 0; i < n; ++i) {
-      const int l = std::clamp(nearest_int(iscale * (x[i] - base)), 0, nmax);
-      swl += w[i] * l;
-      swl2 += w[i] * l * l;
-      swlx += w[i] * l * x[i];
+      const int li = std::clamp(nearest_int(iscale * (x[i] - base)), 0, nmax);
+      l[i] = static_cast<uint8_t>(li);
+      swl += w[i] * li;
+      swl2 += w[i] * li * li;
+      swlx += w[i] * li * x[i];
     }
     const float det = sw * swl2 - swl * swl;
     float scale = 0.0f;
@@ -159,8 +161,7 @@ float fit_affine(const float* x, const float* w, int n, int nmax, float* offset)
     if (scale < 0.0f) return false;
     float err = 0.0f;
     for (int i = 0; i < n; ++i) {
-      const int l = std::clamp(nearest_int(iscale * (x[i] - base)), 0, nmax);
-      const float e = scale * l + off - x[i];
+      const float e = scale * l[i] + off - x[i];
       err += w[i] * e * e;
     }
     if (err >= best_err) return false;
@@ -223,10 +224,11 @@ float fit_symmetric(const float* x, const float* w, int n, int nmax) {
 float affine_error(const float* x, const float* w, int n, int nmax, float d, float dmin, int sc,
                    int m) {
   const float s = d * sc;
+  const float is = s > 0.0f ? 1.0f / s : 0.0f;
   const float off = dmin * m;
   float err = 0.0f;
   for (int i = 0; i < n; ++i) {
-    const int l = s > 0.0f ? std::clamp(nearest_int((x[i] + off) / s), 0, nmax) : 0;
+    const int l = std::clamp(nearest_int((x[i] + off) * is), 0, nmax);
     const float e = s * l - off - x[i];
     err += w[i] * e * e;
   }
@@ -302,10 +304,10 @@ void quantize_affine_superblock(const float* x, int nmax, uint16_t* d_out, uint1
     sc[j] = static_cast<uint8_t>(best_sc);
     mn[j] = static_cast<uint8_t>(best_m);
     const float s = d * best_sc;
+    const float is = s > 0.0f ? 1.0f / s : 0.0f;
     const float off = dmin * best_m;
-    for (int i = 0; i < kSub; ++i) {
-      q[kSub * j + i] = s > 0.0f ? clamp_u8(nearest_int((xs[i] + off) / s), 0, nmax) : 0;
-    }
+    for (int i = 0; i < kSub; ++i)
+      q[kSub * j + i] = clamp_u8(nearest_int((xs[i] + off) * is), 0, nmax);
   }
   *d_out = d16;
   *dmin_out = dmin16;
@@ -366,9 +368,10 @@ void quantize_q6_k(const float* x, BlockQ6_K* y, int64_t nb) {
       const float* ws = w + kSub * g;
       auto requant = [&](int sc, uint8_t* out) {
         const float s = d * sc;
+        const float is = s != 0.0f ? 1.0f / s : 0.0f;
         float err = 0.0f;
         for (int l = 0; l < kSub; ++l) {
-          const int v = s != 0.0f ? std::clamp(nearest_int(xs[l] / s), -32, 31) : 0;
+          const int v = std::clamp(nearest_int(xs[l] * is), -32, 31);
           if (out) out[l] = static_cast<uint8_t>(v + 32);
           const float e = s * v - xs[l];
           err += ws[l] * e * e;

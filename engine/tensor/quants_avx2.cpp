@@ -79,34 +79,44 @@ float dot_f16(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-float dot_q8_0(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / kQK8_0; ++i) {
-    const __m256 d = _mm256_set1_ps(half(x[i].d) * half(y[i].d));
-    const __m256i s = dot_i8(load256(x[i].qs), load256(y[i].qs));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+// One Q8_0/Q4_0 block is too little work to hide the FMA latency behind: take two blocks a step
+// into two accumulators.
+template <typename Block, typename Unpack>
+float dot_blocks_32(int64_t nb, const Block* x, const BlockQ8_0* y, Unpack unpack) {
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const __m256i s0 = dot_i8(unpack(x[i]), load256(y[i].qs));
+    const __m256i s1 = dot_i8(unpack(x[i + 1]), load256(y[i + 1].qs));
+    acc0 =
+        _mm256_fmadd_ps(_mm256_set1_ps(half(x[i].d) * half(y[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(x[i + 1].d) * half(y[i + 1].d)),
+                           _mm256_cvtepi32_ps(s1), acc1);
   }
-  return hsum(acc);
+  if (i < nb) {
+    const __m256i s0 = dot_i8(unpack(x[i]), load256(y[i].qs));
+    acc0 =
+        _mm256_fmadd_ps(_mm256_set1_ps(half(x[i].d) * half(y[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+float dot_q8_0(int64_t n, const void* w, const void* a) {
+  return dot_blocks_32(n / kQK8_0, static_cast<const BlockQ8_0*>(w),
+                       static_cast<const BlockQ8_0*>(a),
+                       [](const BlockQ8_0& b) { return load256(b.qs); });
 }
 
 float dot_q4_0(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
-  const __m256i eight = _mm256_set1_epi8(8);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / kQK4_0; ++i) {
-    const __m256 d = _mm256_set1_ps(half(x[i].d) * half(y[i].d));
-    // Elements 0-15 are the low nibbles, 16-31 the high ones: put them in that order.
-    const __m128i b = load128(x[i].qs);
-    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), low4);
-    q = _mm256_sub_epi8(q, eight);
-    const __m256i s = dot_i8(q, load256(y[i].qs));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
-  }
-  return hsum(acc);
+  return dot_blocks_32(n / kQK4_0, static_cast<const BlockQ4_0*>(w),
+                       static_cast<const BlockQ8_0*>(a), [](const BlockQ4_0& b) {
+                         // Elements 0-15 are the low nibbles, 16-31 the high ones.
+                         const __m128i q = load128(b.qs);
+                         const __m256i v = _mm256_and_si256(
+                             _mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+                         return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
+                       });
 }
 
 // Unpacks the 12 bytes of six-bit scales and mins: bytes 0-7 the scales, 8-15 the mins.

@@ -3,6 +3,8 @@
 // Quantized dots sum integer products exactly within a block and only then scale by the block's
 // floats, as ggml does: every kernel family computes the same integers and differs from the
 // reference only in the order it adds the scaled block sums.
+#include <cpuid.h>
+
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -166,9 +168,14 @@ VecDotFn scalar_kernel(GgmlType t) {
   }
 }
 
+// F16C straight from CPUID: not every compiler's __builtin_cpu_supports knows the name.
+bool cpu_has_f16c() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+
 bool cpu_has_avx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 }
 
 bool cpu_has_avx512() {
@@ -189,7 +196,7 @@ constexpr size_t kMaxTypeId = 32;
 
 struct Dispatch {
   std::array<VecDotFn, kMaxTypeId> fn{};
-  std::array<int64_t, kMaxTypeId> block{};
+  std::array<int64_t, kMaxTypeId> block_mask{};  // block sizes are powers of two: no division
   const char* level = "scalar";
 };
 
@@ -212,7 +219,7 @@ const Dispatch& dispatch() {
           break;
         }
       }
-      d.block[id] = info->block_size;
+      d.block_mask[id] = info->block_size - 1;
     }
     return d;
   }();
@@ -250,7 +257,7 @@ float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const voi
   const Dispatch& d = dispatch();
   const auto id = static_cast<uint32_t>(weight_type);
   if (id >= kMaxTypeId || !d.fn[id]) unsupported(weight_type);
-  if (n < 0 || n % d.block[id] != 0) {
+  if (n < 0 || (n & d.block_mask[id]) != 0) {
     throw std::invalid_argument("vec_dot: " + std::to_string(n) + " elements are not whole blocks");
   }
   return d.fn[id](n, weight_row, act_row);

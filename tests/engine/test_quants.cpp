@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -164,6 +165,26 @@ TEST(QuantBlocks, Q8_KKnownBlock) {
   EXPECT_EQ(b.bsums[0], -127 + 64);
   EXPECT_EQ(b.bsums[1], 32);
   for (int g = 2; g < 16; ++g) EXPECT_EQ(b.bsums[g], 0);
+}
+
+uint64_t fnv1a(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint8_t b : bytes) {
+    h ^= b;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+TEST(QuantBlocks, MatchesGgmlBytes) {
+  // Hashes of the bytes a llama.cpp build (ggml CPU backend, zen4 and haswell variants alike)
+  // writes for this input: its activation quantizers (Q8_0, Q8_K) and its Q4_0 reference. The
+  // input is exact integer arithmetic and one division, so it is the same on every platform.
+  std::vector<float> x(1024);
+  for (int i = 0; i < 1024; ++i) x[i] = static_cast<float>((i * 7919) % 1000 - 500) / 137.0f;
+  EXPECT_EQ(fnv1a(quantize(GgmlType::Q8_0, x)), 0x995df0218669b9ecull);
+  EXPECT_EQ(fnv1a(quantize(GgmlType::Q8_K, x)), 0x096f3f03822bed55ull);
+  EXPECT_EQ(fnv1a(quantize(GgmlType::Q4_0, x)), 0x1c9db37be32cc8f7ull);
 }
 
 // Scales and mins (sub-blocks 4-7 use the high-bit packing):
@@ -457,6 +478,11 @@ TEST(QuantKernels, DispatchAndFamilies) {
     EXPECT_NEAR(vec_dot(t, 4096, c.w.data(), c.a.data()),
                 vec_dot_reference(t, 4096, c.w.data(), c.a.data()), 2e-6 * c.magnitude)
         << type_info(t).name;
+  }
+  if (level == "avx512") {
+    for (GgmlType t : kWeightTypes) {
+      EXPECT_NE(vec_dot_kernel(t, "avx512"), nullptr) << type_info(t).name;
+    }
   }
   EXPECT_EQ(vec_dot_kernel(GgmlType::Q4_K, "neon"), nullptr);
   EXPECT_EQ(vec_dot_kernel(GgmlType::Q4_1, "scalar"), nullptr);

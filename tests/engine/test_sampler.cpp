@@ -201,6 +201,16 @@ TEST(SamplerTemperature, FrequenciesMatchSoftmax) {
   }
 }
 
+TEST(SamplerTemperature, FarBelowMaxAndMaskedTokensAreNeverDrawn) {
+  // Weights far below e^-87 of the best underflow to exactly zero, as do masked (-inf) logits.
+  const std::vector<float> logits = {-1000.0f, 0.0f, -100.0f, -kInf, -90.0f, -5.0f, -200.0f};
+  Sampler s(seeded(10));
+  constexpr int kDraws = 50000;
+  const auto counts = histogram(s, logits, kDraws);
+  const double p5 = std::exp(-5.0) / (1 + std::exp(-5.0));
+  EXPECT_LT(chi_square(counts, {0, 1 - p5, 0, 0, 0, p5, 0}, kDraws), chi2_bound(1));
+}
+
 TEST(SamplerTemperature, LowTemperatureSharpensHighFlattens) {
   const std::vector<float> logits = {1.0f, 0.0f};
   constexpr int kDraws = 20000;
@@ -315,14 +325,14 @@ TEST(SamplerTopP, ExactBoundaryInsideALargeTie) {
   SamplingParams p = seeded(17);
   p.top_p = 0.8f;
   Sampler s(p);
-  const auto counts = histogram(s, logits, 40000);
+  const auto counts = histogram(s, logits, 20000);
   for (size_t i = 629; i < counts.size(); ++i) ASSERT_EQ(counts[i], 0) << "token " << i;
-  EXPECT_GT(counts[628], 0);  // expected ~27 draws
+  EXPECT_GT(counts[628], 0);  // expected ~13 draws
   EXPECT_GT(counts[500], 0);
 }
 
 TEST(SamplerTopP, MatchesFullSortReferenceOnRandomVocabulary) {
-  for (uint64_t seed = 0; seed < 3; ++seed) {
+  for (uint64_t seed = 0; seed < 2; ++seed) {
     const std::vector<float> logits = random_logits(32000, 500 + seed, 1.0f);  // wide nucleus
     // Reference nucleus: sort everything.
     const auto probs = softmax(logits, 1.0);
@@ -343,7 +353,7 @@ TEST(SamplerTopP, MatchesFullSortReferenceOnRandomVocabulary) {
     SamplingParams p = seeded(seed);
     p.top_p = 0.9f;
     Sampler s(p);
-    const auto counts = histogram(s, logits, 3000);
+    const auto counts = histogram(s, logits, 1500);
     int deepest = 0;
     for (size_t i = 0; i < counts.size(); ++i) {
       if (counts[i] == 0) continue;

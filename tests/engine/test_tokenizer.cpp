@@ -67,10 +67,16 @@ struct RunResult {
   std::string err;
 };
 
+// MF_NODE names the node binary (scripts/test.sh points it at the repo's Node 22); else PATH's.
+std::string node_binary() {
+  const char* n = std::getenv("MF_NODE");
+  return n != nullptr && *n != '\0' ? shell_quote(n) : "node";
+}
+
 RunResult run_oracle(const std::string& args) {
   const fs::path err_file = temp_path("mf-oracle-err");
-  const std::string cmd =
-      "node " + shell_quote(kOracle.string()) + " " + args + " 2>" + shell_quote(err_file.string());
+  const std::string cmd = node_binary() + " " + shell_quote(kOracle.string()) + " " + args + " 2>" +
+                          shell_quote(err_file.string());
   RunResult r{-1, {}, {}};
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -83,7 +89,9 @@ RunResult run_oracle(const std::string& args) {
   return r;
 }
 
-bool node_on_path() { return std::system("node --version >/dev/null 2>&1") == 0; }
+bool node_runs() {
+  return std::system((node_binary() + " --version >/dev/null 2>&1").c_str()) == 0;
+}
 
 struct MistralState {
   bool loaded = false;
@@ -96,8 +104,10 @@ MistralState& mistral_state() {
   static MistralState state;
   if (state.loaded) return state;
   state.loaded = true;
-  if (!node_on_path()) {
-    state.why = "node is not on PATH; install Node.js to run the mistral-tokenizer-js checks";
+  if (!node_runs()) {
+    state.why =
+        "node is not on PATH (nor set in MF_NODE); install Node.js to run the "
+        "mistral-tokenizer-js checks";
     return state;
   }
   const RunResult r = run_oracle("vocab");
