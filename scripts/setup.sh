@@ -13,7 +13,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libssl-dev libyaml-cpp-dev \
   libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  nodejs npm
+  nodejs npm jq bc
 
 # Reference peers for tests and benchmarks: llama.cpp's CPU build (node-llama-cpp), the Mistral
 # vocabulary (mistral-tokenizer-js) and Node 22 (bookworm's Node 18 is too old for node-llama-cpp).

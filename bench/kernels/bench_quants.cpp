@@ -7,6 +7,7 @@
 // while its one activation row stays in cache, so weight bytes are what decode speed is made of.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>

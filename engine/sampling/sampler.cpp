@@ -8,8 +8,10 @@
 //   6. top-p               (smallest prefix by probability with mass >= p; at least one token)
 //   7. min-p               (drop p < min_p * p_max; with p_max == 1 that is weight < min_p)
 //   8. renormalize + draw  (a uniform draw in [0, kept mass) walked over the weights)
-// Sorting happens only when a stage needs order: top-k sorts k elements; top-p without top-k
-// partial-sorts growing chunks from the top, which usually stops after a few hundred tokens.
+// Cost per call is a few linear passes over the vocabulary (vectorized exp, no allocation once
+// the scratch buffers have grown). Nothing sorts the whole vocabulary: top-k selects then sorts
+// k; min-p is a partition; top-p (see top_p_cut) partial-sorts a small head and otherwise finds
+// its cut with a weight histogram.
 #include "sampling/sampler.h"
 
 #include <algorithm>
@@ -71,7 +73,8 @@ float max_value(std::span<const float> v) {
   return std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
 }
 
-// Sum of candidate weights in double; independent partial sums keep the adds from serializing.
+// Sum of candidate weights. Double, so 32k small terms don't lose the tail; independent partial
+// sums keep the adds from serializing.
 double total_weight(const Candidate* c, size_t count) {
   double acc[4] = {0.0, 0.0, 0.0, 0.0};
   size_t i = 0;
@@ -263,10 +266,11 @@ TokenId Sampler::sample(std::span<float> logits, std::span<const TokenId> histor
     for (size_t i = 0; i < n; ++i) candidates_[i] = {logits[i], static_cast<TokenId>(i)};
     max_logit = max_value(logits);
   }
-  if (max_logit == kNegInf) return argmax(logits);  // everything masked: nothing to weigh
+  // All masked: nothing to weigh. +inf: it would take all the mass, and inf - inf is NaN.
+  if (!std::isfinite(max_logit)) return argmax(logits);
 
   // Weights relative to the best token, which gets exactly 1: no overflow, and min-p needs no
-  // separate p_max. Accumulate in double so 32k small terms don't lose the tail.
+  // separate p_max.
   for (size_t i = 0; i < count; ++i) {
     candidates_[i].first = exp_nonpositive((candidates_[i].first - max_logit) * inv_temp);
   }

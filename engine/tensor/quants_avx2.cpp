@@ -140,31 +140,24 @@ inline __m256i mins_dot_bsums(__m128i scales_mins, const int16_t* bsums) {
 }
 
 // Q4_K (kHighBits false) and Q5_K (true) differ only in the fifth bit from qh.
-template <bool kHighBits>
-float dot_affine_k(int64_t nb, const uint8_t* xb, size_t block_bytes, const BlockQ8_K* y) {
+template <bool kHighBits, typename Block>
+float dot_affine_k(int64_t nb, const Block* x, const BlockQ8_K* y) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   const __m256i bit4 = _mm256_set1_epi8(0x10);
   __m256 acc = _mm256_setzero_ps();
   __m256 acc_m = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i, xb += block_bytes) {
-    // Q4_K and Q5_K share the first 16 bytes: d, dmin, scales.
-    uint16_t d16, dmin16;
-    std::memcpy(&d16, xb, 2);
-    std::memcpy(&dmin16, xb + 2, 2);
-    const uint8_t* scales = xb + 4;
-    const uint8_t* qh = xb + 16;
-    const uint8_t* qs = xb + 16 + (kHighBits ? kQK_K / 8 : 0);
-
-    const __m128i sm = scales_mins_k4(scales);
-    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(-y[i].d * half(dmin16)),
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m128i sm = scales_mins_k4(x[i].scales);
+    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(-y[i].d * half(x[i].dmin)),
                             _mm256_cvtepi32_ps(mins_dot_bsums(sm, y[i].bsums)), acc_m);
 
     const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
     const int8_t* q8 = y[i].qs;
-    __m256i hbits = kHighBits ? load256(qh) : _mm256_setzero_si256();
+    __m256i hbits = _mm256_setzero_si256();
+    if constexpr (kHighBits) hbits = load256(x[i].qh);
     __m256i sumi = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
-      const __m256i q = load256(qs + 32 * c);
+      const __m256i q = load256(x[i].qs + 32 * c);
       __m256i lo = _mm256_and_si256(q, low4);
       __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
       if constexpr (kHighBits) {
@@ -179,18 +172,18 @@ float dot_affine_k(int64_t nb, const uint8_t* xb, size_t block_bytes, const Bloc
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, splat16(sc, 2 * c)));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, splat16(sc, 2 * c + 1)));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half(d16)), _mm256_cvtepi32_ps(sumi), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
   }
   return hsum(_mm256_add_ps(acc, acc_m));
 }
 
 float dot_q4_k(int64_t n, const void* w, const void* a) {
-  return dot_affine_k<false>(n / kQK_K, static_cast<const uint8_t*>(w), sizeof(BlockQ4_K),
+  return dot_affine_k<false>(n / kQK_K, static_cast<const BlockQ4_K*>(w),
                              static_cast<const BlockQ8_K*>(a));
 }
 
 float dot_q5_k(int64_t n, const void* w, const void* a) {
-  return dot_affine_k<true>(n / kQK_K, static_cast<const uint8_t*>(w), sizeof(BlockQ5_K),
+  return dot_affine_k<true>(n / kQK_K, static_cast<const BlockQ5_K*>(w),
                             static_cast<const BlockQ8_K*>(a));
 }
 

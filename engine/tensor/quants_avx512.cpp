@@ -4,6 +4,10 @@
 // Q8_0/Q4_0 take two blocks per 512-bit register and use VNNI's dpbusd for the int8 products;
 // the K-quants take 64 elements per register, multiply with maddubs and fold the sub-block scales
 // in with VNNI's dpwssd. Integer sums per block are the reference's, as in the AVX2 kernels.
+//
+// The small helpers repeat quants_avx2.cpp's on purpose: shared inline code compiled under two
+// sets of -m flags could be merged by the linker into the AVX-512 copy and run on AVX2-only CPUs.
+
 // GCC 12's AVX-512 headers seed results with a self-initialised "undefined" vector, which trips
 // -Wuninitialized once inlined (GCC bug 105593); the warning points into the header, so silence
 // it there only.
@@ -17,7 +21,6 @@
 #pragma GCC diagnostic pop
 #endif
 
-#include <array>
 #include <cstring>
 
 #include "tensor/quants.h"
@@ -231,16 +234,20 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
   // Top bits: pairs 0, 1 (elements 0-63) shift up 4 and 2; pairs 2, 3 (64-127) by 0 and down 2.
   const __m512i shift_a = join(_mm256_set1_epi16(4), _mm256_set1_epi16(2));
   const __m512i shift_b = join(_mm256_setzero_si256(), _mm256_set1_epi16(2));
-  // Scale index of int16 lane L for register r (0-3 over the block): 4r + L/8.
-  static constexpr auto kScaleIdx = [] {
-    std::array<std::array<int16_t, 32>, 4> idx{};
+  // Scale index of int16 lane L for register r (0-3 over the block): 4r + L/8. A plain local
+  // struct, not std::array, so no template code is instantiated under these -m flags.
+  struct ScaleIdx {
+    int16_t v[4][32];
+  };
+  static constexpr ScaleIdx kScaleIdx = [] {
+    ScaleIdx t{};
     for (int r = 0; r < 4; ++r) {
-      for (int l = 0; l < 32; ++l) idx[r][l] = static_cast<int16_t>(4 * r + l / 8);
+      for (int l = 0; l < 32; ++l) t.v[r][l] = static_cast<int16_t>(4 * r + l / 8);
     }
-    return idx;
+    return t;
   }();
   __m512i scale_idx[4];
-  for (int r = 0; r < 4; ++r) scale_idx[r] = _mm512_loadu_si512(kScaleIdx[r].data());
+  for (int r = 0; r < 4; ++r) scale_idx[r] = _mm512_loadu_si512(kScaleIdx.v[r]);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     // q is stored as q+32 in 0..63: multiply unsigned and take 32 * sum(scale * bsum) off after.

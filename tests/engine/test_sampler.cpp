@@ -122,6 +122,12 @@ TEST(SamplerGreedy, IgnoresNaNAndMaskedLogits) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   EXPECT_EQ(argmax(std::vector<float>{nan, -kInf, 0.5f, nan}), 2);
   EXPECT_EQ(argmax(std::vector<float>{-kInf, -kInf}), 0);
+  // An overflowed +inf logit takes all the probability.
+  Sampler inf(seeded(2));
+  for (int i = 0; i < 20; ++i) {
+    std::vector<float> logits = {0.0f, kInf, 1.0f, kInf};
+    EXPECT_EQ(inf.sample(logits, {}), 1);
+  }
   // Sampling with all but one token masked must return that token.
   Sampler s(seeded(1));
   for (int i = 0; i < 50; ++i) {
