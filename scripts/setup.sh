@@ -13,11 +13,14 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libssl-dev libyaml-cpp-dev \
   libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  nodejs npm jq bc
+  jq bc
+# Node only bootstraps npm here (Node 22 itself comes from npm below); keep a Node that is already
+# installed with its own npm, as Debian's npm package conflicts with it.
+command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
 
 # Reference peers for tests and benchmarks: llama.cpp's CPU build (node-llama-cpp), the Mistral
 # vocabulary (mistral-tokenizer-js) and Node 22 (bookworm's Node 18 is too old for node-llama-cpp).
-npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error
+npm install --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build

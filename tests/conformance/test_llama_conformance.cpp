@@ -1,6 +1,7 @@
 // Token-for-token conformance with llama.cpp (node-llama-cpp's prebuilt CPU build) on synthetic
 // Mistral files of every supported quantization mix.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -33,8 +34,7 @@ std::string node_binary() {
 
 // Why the oracle cannot run here, or "" when it can.
 std::string oracle_unavailable() {
-  if (!fs::exists(kModules / "node-llama-cpp") ||
-      !fs::exists(kModules / "mistral-tokenizer-js")) {
+  if (!fs::exists(kModules / "node-llama-cpp") || !fs::exists(kModules / "mistral-tokenizer-js")) {
     return "node_modules lacks node-llama-cpp or mistral-tokenizer-js: run `npm ci` in the repo";
   }
   const std::string check =
@@ -45,12 +45,18 @@ std::string oracle_unavailable() {
   return "";
 }
 
+// CTest runs the tests of this file as parallel processes: every file they write is named for the
+// process, and shared models appear under their final name only once complete.
+std::string process_tag() { return std::to_string(::getpid()); }
+
 json ask_oracle(const json& request) {
   const fs::path dir = fs::path(testing::TempDir());
-  const fs::path in = dir / "oracle_request.json", out = dir / "oracle_response.json";
+  const fs::path in = dir / ("oracle_request_" + process_tag() + ".json");
+  const fs::path out = dir / ("oracle_response_" + process_tag() + ".json");
   std::ofstream(in) << request.dump();
-  const std::string cmd = node_binary() + " " + (kRoot / "tests/conformance/llama_oracle.mjs").string() +
-                          " < " + in.string() + " > " + out.string();
+  const std::string cmd = node_binary() + " " +
+                          (kRoot / "tests/conformance/llama_oracle.mjs").string() + " < " +
+                          in.string() + " > " + out.string();
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("llama.cpp oracle failed: " + cmd);
   std::ifstream f(out);
   return json::parse(f);
@@ -75,7 +81,9 @@ std::string synth_model(const std::string& type, const std::string& version = "v
     o.ff_dim = 768;
     o.context_length = 2048;
     o.seed = 42;
-    write_synthetic_model(path.string(), o, mistral_vocab());
+    const fs::path partial = path.string() + "." + process_tag() + ".partial";
+    write_synthetic_model(partial.string(), o, mistral_vocab());
+    fs::rename(partial, path);
   }
   return path.string();
 }
@@ -104,10 +112,11 @@ TEST(LlamaConformance, GreedyTokensMatchForEveryQuantType) {
 
     std::vector<std::vector<TokenId>> prompts;
     for (const std::string& p : kTextPrompts) prompts.push_back(tok.encode(p, true));
-    prompts.push_back(apply_chat_template(
-        tok, detect_chat_template(tok),
-        {{"system", "Answer briefly."}, {"user", "Hi!"}, {"assistant", "Hello."},
-         {"user", "What is 2+2?"}}));
+    prompts.push_back(apply_chat_template(tok, detect_chat_template(tok),
+                                          {{"system", "Answer briefly."},
+                                           {"user", "Hi!"},
+                                           {"assistant", "Hello."},
+                                           {"user", "What is 2+2?"}}));
 
     const json answer = ask_oracle({{"model", path}, {"greedy", prompts}, {"n", kSteps}});
     ASSERT_EQ(answer["tokens"].size(), prompts.size());
@@ -135,10 +144,10 @@ TEST(LlamaConformance, GreedyTokensMatchForEveryQuantType) {
           const float range = best - *std::min_element(logits.begin(), logits.end());
           const float margin = best - second;
           ++near_ties;
-          std::printf("[%s prompt %zu step %zu] ours %d, llama.cpp %d: top-2 margin %.5f, "
-                      "logit range %.3f (%.3f%%)\n",
-                      type.c_str(), i, step, ours, theirs[step], margin, range,
-                      100.0 * margin / range);
+          std::printf(
+              "[%s prompt %zu step %zu] ours %d, llama.cpp %d: top-2 margin %.5f, "
+              "logit range %.3f (%.3f%%)\n",
+              type.c_str(), i, step, ours, theirs[step], margin, range, 100.0 * margin / range);
           EXPECT_LT(margin, 0.01f * range)
               << type << " prompt " << i << " step " << step << ": not a near-tie";
           EXPECT_LT(best - logits[theirs[step]], 0.01f * range)
@@ -173,7 +182,8 @@ TEST(LlamaConformance, TokenizationMatchesLlamaCpp) {
     ASSERT_EQ(answer["tokens"].size(), texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
       const std::vector<TokenId> theirs = answer["tokens"][i];
-      EXPECT_EQ(tok.encode(texts[i], true), theirs) << version << " text #" << i << ": " << texts[i];
+      EXPECT_EQ(tok.encode(texts[i], true), theirs)
+          << version << " text #" << i << ": " << texts[i];
       EXPECT_EQ(tok.decode(theirs), texts[i]) << version << " detokenize text #" << i;
     }
   }
