@@ -17,6 +17,11 @@ commands:
            [--frequency-penalty P] [--stop S]... [--seed S] [--threads N]
            [--chat [--system TEXT]] [--json]
       Generate a continuation of TEXT (or, with --chat, an answer to it as a user message).
+  serve --model F.gguf [--host ADDR] [--port N] [--served-model-name NAME] [--threads N]
+        [--max-num-seqs N] [--max-batch-tokens N] [--max-waiting N] [--kv-cache-memory SIZE]
+        [--drain-timeout SECONDS] [--max-body-bytes SIZE] [--log-level LEVEL]
+      Serve the OpenAI API (/v1/completions, /v1/chat/completions, /v1/models), /tokenize,
+      /detokenize, /health and Prometheus /metrics, with continuous batching.
   info F.gguf [--tensors]
       Print metadata, the tensor table and the memory the model needs.
   synth --out F.gguf [--type f32|f16|q8_0|q4_0|q4_k_m|q5_k_m|q6_k] [--shape tiny|7b]
@@ -38,6 +43,7 @@ int main(int argc, char** argv) {
     if (command == "generate") return engine::cli::run_generate(args);
     if (command == "info") return engine::cli::run_info(args);
     if (command == "synth") return engine::cli::run_synth(args);
+    if (command == "serve") return engine::cli::run_serve(args);
     std::fprintf(stderr, "mistral-engine: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const engine::cli::UsageError& e) {

@@ -1,8 +1,15 @@
 // Paged key/value cache: fixed-size blocks from one pool, a block table per sequence, nothing
 // reserved up front for a sequence's worst case. Entries are F16, as llama.cpp keeps them.
+//
+// Prefix caching: a full block whose keys and values are computed can be published under a hash
+// chained over every token up to its end. A later sequence whose tokens start the same way attaches
+// the published blocks instead of computing them again. Blocks are refcounted; a published block no
+// sequence uses stays cached until the pool needs it back (least recently used first).
 #pragma once
 
 #include <cstdint>
+#include <list>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -11,6 +18,7 @@
 namespace engine {
 
 using SeqId = int32_t;
+using TokenId = int32_t;
 
 class KvCache {
  public:
@@ -19,10 +27,18 @@ class KvCache {
   // Blocks needed to hold `n_positions` tokens of one sequence.
   int32_t blocks_for(int32_t n_positions) const;
   // Makes positions [0, n_positions) of `seq` addressable; false (and no change) when the pool
-  // lacks blocks.
+  // lacks blocks. Cached blocks nobody uses are evicted to make room.
   bool reserve(SeqId seq, int32_t n_positions);
-  // Returns the sequence's blocks to the pool.
+  // Drops the sequence's hold on its blocks; published ones stay cached.
   void release(SeqId seq);
+
+  // For a sequence that holds no blocks yet: attaches the published blocks that hold exactly the
+  // first tokens of `tokens`, and returns how many positions they cover. At least one token is
+  // always left to compute, since its logits are needed.
+  int32_t attach_prefix(SeqId seq, std::span<const TokenId> tokens);
+  // Publishes the sequence's full blocks among its first `n_computed` positions, whose keys and
+  // values are in the cache; `tokens` are the sequence's tokens from position 0.
+  void publish(SeqId seq, std::span<const TokenId> tokens, int32_t n_computed);
   // Positions `seq` can hold without reserving more.
   int32_t capacity(SeqId seq) const;
 
@@ -32,7 +48,7 @@ class KvCache {
   const uint16_t* value(int32_t layer, SeqId seq, int32_t pos) const;
 
   // Attention walks a sequence through its table: block = table[pos / block_size].
-  const std::vector<int32_t>& block_table(SeqId seq) const { return tables_.at(seq); }
+  const std::vector<int32_t>& block_table(SeqId seq) const { return seqs_.at(seq).table; }
   const uint16_t* key_slot(int32_t layer, int32_t block, int32_t slot) const {
     return keys_.data() + slot_offset(layer, block, slot);
   }
@@ -41,12 +57,32 @@ class KvCache {
   }
 
   int32_t n_blocks() const { return n_blocks_; }
-  int32_t free_blocks() const { return static_cast<int32_t>(free_.size()); }
+  // Blocks a reservation can take: never used, or cached but unused.
+  int32_t free_blocks() const { return static_cast<int32_t>(free_.size() + lru_.size()); }
+  // Blocks held by at least one sequence.
+  int32_t used_blocks() const { return n_blocks_ - free_blocks(); }
+  // Published blocks (in use or not).
+  int32_t cached_blocks() const { return static_cast<int32_t>(by_hash_.size()); }
   int32_t block_size() const { return block_size_; }
   static size_t bytes_per_token(const ModelConfig& config);
 
  private:
+  struct Block {
+    int32_t refs = 0;
+    bool published = false;
+    uint64_t hash = 0;
+    std::vector<TokenId> tokens;  // a published block's tokens, to rule out hash collisions
+    std::list<int32_t>::iterator lru_pos;
+  };
+  struct SeqState {
+    std::vector<int32_t> table;
+    int32_t n_published = 0;  // leading blocks of `table` already published or attached
+    uint64_t chain = 0;       // hash through the last of them
+  };
+
   size_t offset(int32_t layer, SeqId seq, int32_t pos) const;
+  int32_t take_block();
+  void drop_ref(int32_t block);
   size_t slot_offset(int32_t layer, int32_t block, int32_t slot) const {
     return ((static_cast<size_t>(layer) * n_blocks_ + block) * block_size_ + slot) * kv_dim_;
   }
@@ -57,8 +93,11 @@ class KvCache {
   int32_t block_size_;
   std::vector<uint16_t> keys_;    // [layer][block][slot][kv_dim]
   std::vector<uint16_t> values_;  // same layout
-  std::vector<int32_t> free_;
-  std::unordered_map<SeqId, std::vector<int32_t>> tables_;
+  std::vector<Block> blocks_;
+  std::vector<int32_t> free_;  // unpublished and unused
+  std::list<int32_t> lru_;     // published and unused, least recently used first
+  std::unordered_map<uint64_t, int32_t> by_hash_;
+  std::unordered_map<SeqId, SeqState> seqs_;
 };
 
 }  // namespace engine

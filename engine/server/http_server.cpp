@@ -1,0 +1,296 @@
+#include "server/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <optional>
+#include <sstream>
+
+namespace engine::server {
+
+namespace beast = boost::beast;
+
+// One connection: read a request, hand it to the handler, write what the Exchange produces, and
+// read the next once the answer is complete. Lives as long as an operation holds it.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpLimits& limits, const Handler& handler,
+          const ErrorResponder& error_body, std::shared_ptr<std::atomic<int>> connections,
+          std::shared_ptr<std::atomic<int>> busy, std::shared_ptr<std::atomic<bool>> closing)
+      : stream_(std::move(socket)),
+        limits_(limits),
+        handler_(handler),
+        error_body_(error_body),
+        connections_(std::move(connections)),
+        busy_(std::move(busy)),
+        closing_(std::move(closing)) {
+    ++*connections_;
+  }
+  ~Session() { --*connections_; }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+  }
+
+  // Called on the strand through Exchange: bytes of the answer; `complete` with the last ones.
+  void queue_answer(std::string bytes, bool complete) {
+    if (answered_ || !in_exchange_) return;
+    if (complete) answered_ = true;
+    queue(std::move(bytes));
+  }
+  void set_disconnect_handler(std::function<void()> fn) {
+    if (gone_) {
+      fn();
+      return;
+    }
+    on_disconnect_ = std::move(fn);
+  }
+  bool keep_alive() const { return keep_alive_; }
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  void read_request() {
+    if (closing_->load()) return close();
+    parser_.emplace();
+    parser_->body_limit(limits_.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
+    stream_.expires_after(first_request_ ? limits_.read_timeout : limits_.idle_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
+  }
+
+  void on_request(beast::error_code ec) {
+    first_request_ = false;
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      return close();
+    }
+    if (ec) {
+      const http::status status = ec == http::error::body_limit ? http::status::payload_too_large
+                                  : ec == http::error::header_limit
+                                      ? http::status::request_header_fields_too_large
+                                      : http::status::bad_request;
+      const std::string message =
+          ec == http::error::body_limit
+              ? "the request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes"
+              : "malformed HTTP request: " + ec.message();
+      keep_alive_ = false;
+      ++*busy_;
+      in_exchange_ = true;
+      answered_ = false;
+      queue_answer(serialize_error(status, message), true);
+      return;
+    }
+    Request req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    in_exchange_ = true;
+    answered_ = false;
+    ++*busy_;
+    stream_.expires_never();
+    watch_for_disconnect();
+    try {
+      handler_(req, std::make_shared<Exchange>(shared_from_this()));
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", std::string(req.method_string()),
+                    std::string(req.target()), e.what());
+      queue_answer(serialize_error(http::status::internal_server_error, e.what()), true);
+    }
+  }
+
+  std::string serialize_error(http::status status, const std::string& message) {
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = error_body_(status, message);
+    res.keep_alive(false);
+    res.prepare_payload();
+    std::ostringstream os;
+    os << res;
+    return os.str();
+  }
+
+  // While the answer is being prepared nothing else is read, so a readable socket means the
+  // client either sent more (pipelining: fine) or closed (cancel the work).
+  void watch_for_disconnect() {
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this(), gen = exchange_gen_](
+                                    beast::error_code ec) { self->on_readable(ec, gen); });
+  }
+
+  void on_readable(beast::error_code ec, uint64_t gen) {
+    if (gen != exchange_gen_ || !in_exchange_) return;
+    if (!ec) {
+      char byte;
+      beast::error_code peek_ec;
+      const size_t n =
+          stream_.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
+      if (n > 0 || peek_ec == net::error::would_block) return;
+    }
+    if (ec == net::error::operation_aborted) return;
+    client_gone();
+  }
+
+  void client_gone() {
+    if (gone_) return;
+    gone_ = true;
+    if (on_disconnect_) std::exchange(on_disconnect_, nullptr)();
+    close();
+  }
+
+  void queue(std::string bytes) {
+    outbox_.push_back(std::move(bytes));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (outbox_.empty()) {
+      writing_ = false;
+      if (answered_ && in_exchange_) finish_exchange();
+      return;
+    }
+    writing_ = true;
+    stream_.expires_after(limits_.write_timeout);
+    net::async_write(stream_, net::buffer(outbox_.front()),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->outbox_.pop_front();
+                       if (ec) {
+                         self->writing_ = false;
+                         self->outbox_.clear();
+                         self->client_gone();
+                         return;
+                       }
+                       self->write_next();
+                     });
+  }
+
+  void finish_exchange() {
+    in_exchange_ = false;
+    ++exchange_gen_;
+    --*busy_;
+    on_disconnect_ = nullptr;
+    if (!keep_alive_ || gone_) return close();
+    // Stop watching the socket before reading from it again.
+    beast::error_code ec;
+    stream_.socket().cancel(ec);
+    read_request();
+  }
+
+  void close() {
+    if (in_exchange_) {
+      in_exchange_ = false;
+      --*busy_;
+    }
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const HttpLimits limits_;
+  const Handler& handler_;
+  const ErrorResponder& error_body_;
+  std::shared_ptr<std::atomic<int>> connections_, busy_;
+  std::shared_ptr<std::atomic<bool>> closing_;
+  std::deque<std::string> outbox_;
+  std::function<void()> on_disconnect_;
+  uint64_t exchange_gen_ = 0;
+  bool first_request_ = true;
+  bool keep_alive_ = true;
+  bool writing_ = false;
+  bool in_exchange_ = false;
+  bool answered_ = false;
+  bool gone_ = false;
+};
+
+namespace {
+
+std::string chunk(const std::string& data) {
+  std::ostringstream os;
+  os << std::hex << data.size() << "\r\n" << data << "\r\n";
+  return os.str();
+}
+
+}  // namespace
+
+void Exchange::respond(http::status status, std::string content_type, std::string body,
+                       std::vector<std::pair<std::string, std::string>> extra_headers) {
+  net::post(session_->executor(), [s = session_, status, ct = std::move(content_type),
+                                   body = std::move(body), extra = std::move(extra_headers)] {
+    http::response<http::string_body> res{status, 11};
+    res.set(http::field::server, "mistral-engine");
+    res.set(http::field::content_type, ct);
+    for (const auto& [k, v] : extra) res.set(k, v);
+    res.keep_alive(s->keep_alive());
+    res.body() = body;
+    res.prepare_payload();
+    std::ostringstream os;
+    os << res;
+    s->queue_answer(os.str(), true);
+  });
+}
+
+void Exchange::start_stream(std::string content_type) {
+  net::post(session_->executor(), [s = session_, ct = std::move(content_type)] {
+    std::string head = "HTTP/1.1 200 OK\r\nServer: mistral-engine\r\nContent-Type: " + ct +
+                       "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: " +
+                       (s->keep_alive() ? "keep-alive" : "close") + "\r\n\r\n";
+    s->queue_answer(std::move(head), false);
+  });
+}
+
+void Exchange::send_chunk(std::string data) {
+  if (data.empty()) return;  // an empty chunk would end the stream
+  net::post(session_->executor(),
+            [s = session_, d = std::move(data)] { s->queue_answer(chunk(d), false); });
+}
+
+void Exchange::end_stream() {
+  net::post(session_->executor(), [s = session_] { s->queue_answer("0\r\n\r\n", true); });
+}
+
+void Exchange::on_disconnect(std::function<void()> fn) {
+  net::post(session_->executor(),
+            [s = session_, fn = std::move(fn)]() mutable { s->set_disconnect_handler(fn); });
+}
+
+HttpServer::HttpServer(net::io_context& ioc, const tcp::endpoint& endpoint, HttpLimits limits,
+                       Handler handler, ErrorResponder error_body)
+    : ioc_(ioc),
+      acceptor_(ioc),
+      limits_(limits),
+      handler_(std::move(handler)),
+      error_body_(std::move(error_body)) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(net::socket_base::max_listen_connections);
+  accept();
+}
+
+void HttpServer::stop_accepting() {
+  closing_->store(true);
+  beast::error_code ec;
+  acceptor_.close(ec);
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      if (connections_->load() >= limits_.max_connections) {
+        spdlog::warn("refusing a connection: {} open", connections_->load());
+        socket.close(ec);
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), limits_, handler_, error_body_, connections_,
+                                  busy_, closing_)
+            ->start();
+      }
+    }
+    accept();
+  });
+}
+
+}  // namespace engine::server
