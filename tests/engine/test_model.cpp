@@ -8,37 +8,14 @@
 #include "gguf/gguf_writer.h"
 #include "model/model.h"
 #include "synth/synth_model.h"
+#include "small_model.h"
 #include "tensor/quants.h"
 
 using namespace engine;
+using test_support::synth;
+using test_support::tiny;
 
 namespace {
-
-// A small vocabulary in Mistral's layout (specials, 256 byte tokens, then pieces), enough for
-// model tests that never tokenize text.
-Vocabulary small_vocab(int n = 320) {
-  Vocabulary v;
-  v.tokens = {"<unk>", "<s>", "</s>"};
-  v.types = {TokenType::Unknown, TokenType::Control, TokenType::Control};
-  for (int b = 0; b < 256; ++b) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-    v.tokens.push_back(buf);
-    v.types.push_back(TokenType::Byte);
-  }
-  for (int i = static_cast<int>(v.tokens.size()); i < n; ++i) {
-    v.tokens.push_back("\xe2\x96\x81t" + std::to_string(i));
-    v.types.push_back(TokenType::Normal);
-  }
-  v.scores.assign(v.tokens.size(), 0.0f);
-  return v;
-}
-
-std::string synth(const std::string& name, SynthOptions o) {
-  const std::string path = testing::TempDir() + "/" + name + ".gguf";
-  write_synthetic_model(path, o, small_vocab());
-  return path;
-}
 
 // Logits of one sequence fed token by token or all at once, from a fresh cache.
 std::vector<float> run_sequence(Model& m, const std::vector<TokenId>& tokens, int32_t chunk) {
@@ -155,18 +132,6 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b, si
   double d = 0;
   for (size_t i = from; i < a.size(); ++i) d = std::max(d, std::abs(double(a[i]) - b[i]));
   return d;
-}
-
-SynthOptions tiny(SynthFileType t) {
-  SynthOptions o;
-  o.file_type = t;
-  o.dim = 256;
-  o.n_layers = 2;
-  o.n_heads = 4;
-  o.n_kv_heads = 2;
-  o.ff_dim = 512;
-  o.context_length = 512;
-  return o;
 }
 
 }  // namespace
