@@ -31,9 +31,9 @@ GenerationResult generate(Model& model, const Tokenizer& tokenizer, const Genera
   if (n_prompt == 0) throw std::invalid_argument("the prompt is empty");
   if (req.max_tokens < 0) throw std::invalid_argument("max_tokens must be >= 0");
   if (static_cast<int64_t>(n_prompt) + req.max_tokens > c.context_length) {
-    throw std::invalid_argument("prompt (" + std::to_string(n_prompt) + " tokens) plus max_tokens (" +
-                                std::to_string(req.max_tokens) + ") exceeds the context length " +
-                                std::to_string(c.context_length));
+    throw std::invalid_argument("prompt (" + std::to_string(n_prompt) +
+                                " tokens) plus max_tokens (" + std::to_string(req.max_tokens) +
+                                ") exceeds the context length " + std::to_string(c.context_length));
   }
   KvCache cache(c, (n_prompt + req.max_tokens + 15) / 16 + 1);
   const SeqId seq = 0;
@@ -43,7 +43,9 @@ GenerationResult generate(Model& model, const Tokenizer& tokenizer, const Genera
   result.prompt_tokens = n_prompt;
   Sampler sampler(req.sampling);
   StopStringMatcher stops(req.stop);
-  StreamingDetokenizer detok(tokenizer);
+  // A continuation keeps its leading space: "Once upon a" + " time", as vLLM and llama.cpp return
+  // it.
+  StreamingDetokenizer detok(tokenizer, /*skip_leading_space=*/false);
   std::vector<TokenId> history = req.prompt;
   const auto emit = [&](const std::string& s) {
     result.text += s;
@@ -55,7 +57,8 @@ GenerationResult generate(Model& model, const Tokenizer& tokenizer, const Genera
   for (int32_t begin = 0; begin < n_prompt; begin += req.prefill_chunk) {
     const int32_t end = std::min(n_prompt, begin + req.prefill_chunk);
     std::vector<BatchEntry> batch;
-    for (int32_t p = begin; p < end; ++p) batch.push_back({seq, p, req.prompt[p], p == n_prompt - 1});
+    for (int32_t p = begin; p < end; ++p)
+      batch.push_back({seq, p, req.prompt[p], p == n_prompt - 1});
     logits = model.forward(batch, cache);
   }
   result.prompt_seconds = seconds_since(t0);
@@ -85,8 +88,10 @@ GenerationResult generate(Model& model, const Tokenizer& tokenizer, const Genera
   if (!stops.stopped()) {
     StopStringMatcher::Result tail = stops.feed(detok.finish());
     emit(tail.text);
-    if (!tail.stopped) emit(stops.finish());
-    else result.finish_reason = "stop";
+    if (!tail.stopped)
+      emit(stops.finish());
+    else
+      result.finish_reason = "stop";
   }
   result.decode_seconds = seconds_since(t1);
   return result;

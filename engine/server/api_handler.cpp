@@ -65,7 +65,8 @@ class CompletionStream {
         tokenizer_(tokenizer),
         ex_(std::move(ex)),
         choices_(job_.prompts.size() * job_.n),
-        role_sent_(choices_.size(), false) {}
+        started_(choices_.size(), false),
+        offsets_(choices_.size(), 0) {}
 
   size_t n_choices() const { return choices_.size(); }
 
@@ -112,18 +113,34 @@ class CompletionStream {
 
   void stream_output(size_t index, const SequenceOutput& out) {
     const auto i = static_cast<int32_t>(index);
-    if (job_.endpoint == Endpoint::ChatCompletions && !role_sent_[index]) {
-      role_sent_[index] = true;
-      static const std::string kRole = "assistant";
-      emit_json(stream_chunk(job_, id_, created_, i, &kRole, "", {}, nullptr, tokenizer_));
+    if (!started_[index]) {
+      started_[index] = true;
+      ChunkDelta first;
+      if (job_.endpoint == Endpoint::ChatCompletions) {
+        static const std::string kRole = "assistant";
+        first.role = &kRole;
+        emit_json(stream_chunk(job_, id_, created_, i, first, tokenizer_));
+      } else if (job_.echo) {
+        first.text = job_.prompt_texts[index / job_.n];
+        emit_json(stream_chunk(job_, id_, created_, i, first, tokenizer_));
+        offsets_[index] = utf8_length(first.text);
+      }
     }
     if (!out.text.empty() || !out.logprobs.empty()) {
-      emit_json(stream_chunk(job_, id_, created_, i, nullptr, out.text, out.logprobs, nullptr,
-                             tokenizer_));
+      ChunkDelta d;
+      d.text = out.text;
+      d.logprobs = out.logprobs;
+      d.text_offset = offsets_[index];
+      emit_json(stream_chunk(job_, id_, created_, i, d, tokenizer_));
+      for (const TokenLogprob& lp : out.logprobs) {
+        offsets_[index] += utf8_length(tokenizer_.token_bytes(lp.token));
+      }
     }
     if (out.finish) {
       const std::string reason = finish_reason_name(*out.finish);
-      emit_json(stream_chunk(job_, id_, created_, i, nullptr, "", {}, &reason, tokenizer_));
+      ChunkDelta last;
+      last.finish_reason = &reason;
+      emit_json(stream_chunk(job_, id_, created_, i, last, tokenizer_));
     }
   }
 
@@ -155,7 +172,8 @@ class CompletionStream {
   const std::shared_ptr<Exchange> ex_;
   std::mutex mutex_;
   std::vector<ChoiceResult> choices_;
-  std::vector<bool> role_sent_;
+  std::vector<bool> started_;    // the choice's opening chunk (role, or echoed prompt) is out
+  std::vector<size_t> offsets_;  // text_offset of the choice's next token
   std::vector<std::string> pending_;
   size_t finished_ = 0;
   bool begun_ = false;

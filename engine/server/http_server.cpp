@@ -1,7 +1,9 @@
 #include "server/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <array>
 #include <deque>
 #include <optional>
 #include <sstream>
@@ -55,6 +57,31 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(limits_.max_header_bytes));
     stream_.expires_after(first_request_ ? limits_.read_timeout : limits_.idle_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  // The header decides before any body is read: a declared length over the limit is refused at
+  // once, and a client waiting on "Expect: 100-continue" is told to go on.
+  void on_header(beast::error_code ec) {
+    if (ec) return on_request(ec);
+    stream_.expires_after(limits_.read_timeout);
+    const auto length = parser_->content_length();
+    if (length && *length > limits_.max_body_bytes) return on_request(http::error::body_limit);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue),
+                       [self = shared_from_this()](beast::error_code e, size_t) {
+                         if (e) return self->abort_connection();
+                         self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
@@ -64,7 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
     first_request_ = false;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::connection_reset || ec == net::error::operation_aborted) {
-      return close();
+      return abort_connection();
     }
     if (ec) {
       const http::status status = ec == http::error::body_limit ? http::status::payload_too_large
@@ -134,7 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (gone_) return;
     gone_ = true;
     if (on_disconnect_) std::exchange(on_disconnect_, nullptr)();
-    close();
+    abort_connection();
   }
 
   void queue(std::string bytes) {
@@ -168,21 +195,50 @@ class Session : public std::enable_shared_from_this<Session> {
     ++exchange_gen_;
     --*busy_;
     on_disconnect_ = nullptr;
-    if (!keep_alive_ || gone_) return close();
+    if (gone_) return abort_connection();
+    if (!keep_alive_) return close();
     // Stop watching the socket before reading from it again.
     beast::error_code ec;
     stream_.socket().cancel(ec);
     read_request();
   }
 
+  // After the last answer on this connection: stop sending, then read and drop whatever the
+  // client still sends (an oversized body, say) for a bounded time, so that closing does not
+  // reset the connection before the client has read the answer.
   void close() {
+    end_exchange();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return abort_connection();
+    linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
+    linger();
+  }
+
+  void linger() {
+    stream_.expires_at(linger_deadline_);
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kLingerBytes) {
+                                return self->abort_connection();
+                              }
+                              self->linger();
+                            });
+  }
+
+  void abort_connection() {
+    end_exchange();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  void end_exchange() {
     if (in_exchange_) {
       in_exchange_ = false;
       --*busy_;
     }
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
   }
 
   beast::tcp_stream stream_;
@@ -194,6 +250,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<std::atomic<int>> connections_, busy_;
   std::shared_ptr<std::atomic<bool>> closing_;
   std::deque<std::string> outbox_;
+  static constexpr auto kLingerTime = std::chrono::seconds(5);
+  static constexpr size_t kLingerBytes = 64 << 20;
+  std::array<char, 16384> discard_;
+  size_t lingered_ = 0;
+  std::chrono::steady_clock::time_point linger_deadline_;
   std::function<void()> on_disconnect_;
   uint64_t exchange_gen_ = 0;
   bool first_request_ = true;
@@ -259,6 +320,7 @@ HttpServer::HttpServer(net::io_context& ioc, const tcp::endpoint& endpoint, Http
                        Handler handler, ErrorResponder error_body)
     : ioc_(ioc),
       acceptor_(ioc),
+      retry_timer_(ioc),
       limits_(limits),
       handler_(std::move(handler)),
       error_body_(std::move(error_body)) {
@@ -278,19 +340,33 @@ void HttpServer::stop_accepting() {
 void HttpServer::accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      if (connections_->load() >= limits_.max_connections) {
-        spdlog::warn("refusing a connection: {} open", connections_->load());
-        socket.close(ec);
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), limits_, handler_, error_body_, connections_,
-                                  busy_, closing_)
-            ->start();
-      }
+    if (ec) {
+      // Out of file descriptors, most likely: retrying at once would spin.
+      spdlog::warn("accept failed: {}; retrying in 100 ms", ec.message());
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([this](beast::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    if (connections_->load() >= limits_.max_connections) {
+      spdlog::warn("refusing a connection: {} open", connections_->load());
+      socket.close(ec);
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), limits_, handler_, error_body_, connections_,
+                                busy_, closing_)
+          ->start();
     }
     accept();
   });
+}
+
+int default_max_connections() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 4096;
+  // Leave descriptors for the model file, logs and the listener.
+  return std::max(16, static_cast<int>(rl.rlim_cur) - 64);
 }
 
 }  // namespace engine::server

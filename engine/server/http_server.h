@@ -22,13 +22,16 @@ namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 using Request = http::request<http::string_body>;
 
+// What the process's file-descriptor limit allows, less a reserve.
+int default_max_connections();
+
 struct HttpLimits {
   size_t max_body_bytes = 8 << 20;
   size_t max_header_bytes = 16 << 10;
   std::chrono::seconds read_timeout{30};   // a request's headers and body
   std::chrono::seconds idle_timeout{120};  // between keep-alive requests
   std::chrono::seconds write_timeout{60};  // one write to a client that stopped reading
-  int max_connections = 4096;
+  int max_connections = default_max_connections();
 };
 
 class Session;
@@ -73,6 +76,7 @@ class HttpServer {
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
   HttpLimits limits_;
   Handler handler_;
   ErrorResponder error_body_;

@@ -173,7 +173,7 @@ json completion_logprobs(const std::vector<TokenLogprob>& lps, const Tokenizer& 
     for (const auto& [id, logprob] : lp.top) alternatives[tok.token_bytes(id)] = logprob;
     top.push_back(alternatives);
     offsets.push_back(text_offset);
-    text_offset += t.size();
+    text_offset += utf8_length(t);
   }
   return {{"tokens", tokens},
           {"token_logprobs", token_logprobs},
@@ -360,7 +360,7 @@ json completion_response(const CompletionJob& job, const std::string& id, int64_
       const std::string prefix = job.echo ? job.prompt_texts[i / job.n] : "";
       choice["text"] = prefix + c.text;
       choice["logprobs"] = job.top_logprobs >= 0
-                               ? completion_logprobs(c.logprobs, tokenizer, prefix.size())
+                               ? completion_logprobs(c.logprobs, tokenizer, utf8_length(prefix))
                                : json();
     }
     out_choices.push_back(choice);
@@ -374,24 +374,21 @@ json completion_response(const CompletionJob& job, const std::string& id, int64_
 }
 
 json stream_chunk(const CompletionJob& job, const std::string& id, int64_t created, int32_t index,
-                  const std::string* role, const std::string& text,
-                  const std::vector<TokenLogprob>& logprobs, const std::string* finish_reason,
-                  const Tokenizer& tokenizer) {
+                  const ChunkDelta& d, const Tokenizer& tokenizer) {
   const bool chat = job.endpoint == Endpoint::ChatCompletions;
+  const bool with_logprobs = job.top_logprobs >= 0 && !d.logprobs.empty();
   json choice = {{"index", index},
-                 {"finish_reason", finish_reason ? json(*finish_reason) : json()}};
+                 {"finish_reason", d.finish_reason ? json(*d.finish_reason) : json()}};
   if (chat) {
     json delta = json::object();
-    if (role) delta["role"] = *role;
-    if (!text.empty() || role) delta["content"] = text;
+    if (d.role) delta["role"] = *d.role;
+    if (!d.text.empty() || d.role) delta["content"] = d.text;
     choice["delta"] = delta;
-    choice["logprobs"] =
-        job.top_logprobs >= 0 && !logprobs.empty() ? chat_logprobs(logprobs, tokenizer) : json();
+    choice["logprobs"] = with_logprobs ? chat_logprobs(d.logprobs, tokenizer) : json();
   } else {
-    choice["text"] = text;
-    choice["logprobs"] = job.top_logprobs >= 0 && !logprobs.empty()
-                             ? completion_logprobs(logprobs, tokenizer, 0)
-                             : json();
+    choice["text"] = d.text;
+    choice["logprobs"] =
+        with_logprobs ? completion_logprobs(d.logprobs, tokenizer, d.text_offset) : json();
   }
   json chunk = {{"id", id},
                 {"object", chat ? "chat.completion.chunk" : "text_completion"},
@@ -400,6 +397,12 @@ json stream_chunk(const CompletionJob& job, const std::string& id, int64_t creat
                 {"choices", json::array({choice})}};
   if (job.include_usage) chunk["usage"] = nullptr;
   return chunk;
+}
+
+size_t utf8_length(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
 }
 
 }  // namespace engine::server

@@ -61,7 +61,6 @@ std::vector<TokenId> parse_tokenize_request(const std::string& body, const Token
                                             ChatTemplate chat_template);
 std::vector<TokenId> parse_detokenize_request(const std::string& body, int32_t n_vocab);
 
-// Builds response JSON. `token_text` renders a token as the API shows it (bytes as text).
 struct ChoiceResult {
   std::string text;
   std::vector<TokenLogprob> logprobs;
@@ -71,11 +70,18 @@ struct ChoiceResult {
 json completion_response(const CompletionJob& job, const std::string& id, int64_t created,
                          const std::vector<ChoiceResult>& choices, const json& usage,
                          const Tokenizer& tokenizer);
-// One streamed chunk for choice `index`: new text (and its logprobs), or the finish reason.
+// What one streamed chunk says about choice `index`.
+struct ChunkDelta {
+  const std::string* role = nullptr;  // chat: the first chunk names the role
+  std::string text;
+  std::vector<TokenLogprob> logprobs;
+  size_t text_offset = 0;  // characters of the choice's text before `text`
+  const std::string* finish_reason = nullptr;
+};
 json stream_chunk(const CompletionJob& job, const std::string& id, int64_t created, int32_t index,
-                  const std::string* role, const std::string& text,
-                  const std::vector<TokenLogprob>& logprobs, const std::string* finish_reason,
-                  const Tokenizer& tokenizer);
+                  const ChunkDelta& delta, const Tokenizer& tokenizer);
+// Characters (code points) in UTF-8 text, as OpenAI counts text_offset.
+size_t utf8_length(std::string_view text);
 json usage_json(int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens);
 
 }  // namespace engine::server

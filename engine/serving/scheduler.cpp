@@ -29,7 +29,7 @@ struct Scheduler::Sequence {
         n_prompt(static_cast<int32_t>(spec.prompt.size())),
         sampler(spec.sampling),
         stops(spec.stop),
-        detok(tok),
+        detok(tok, /*skip_leading_space=*/false),
         arrival(arrival_) {}
 
   SeqId id;

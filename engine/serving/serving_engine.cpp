@@ -32,20 +32,25 @@ std::vector<SeqId> ServingEngine::submit(std::vector<SequenceSpec> specs,
   {
     std::lock_guard lock(mutex_);
     const auto n = static_cast<int32_t>(specs.size());
+    if (n > max_num_seqs_ + max_waiting_) {
+      throw std::invalid_argument(std::to_string(n) + " sequences in one request exceed the " +
+                                  std::to_string(max_num_seqs_ + max_waiting_) +
+                                  " the server can hold (running plus waiting)");
+    }
     if (in_flight_ + n > max_num_seqs_ + max_waiting_) {
       throw QueueFullError("the waiting queue is full (" + std::to_string(max_waiting_) +
                            " sequences beyond the " + std::to_string(max_num_seqs_) + " running)");
     }
     const Clock::time_point now = Clock::now();
     for (size_t i = 0; i < specs.size(); ++i) {
-      // The engine counts a sequence out when its last output has been delivered.
+      // A sequence is counted out before its last output goes to the client, who may submit
+      // again the moment it arrives.
       OutputSink counted = [this, sink = std::move(sinks[i])](SequenceOutput&& out) {
-        const bool last = out.finish.has_value();
-        sink(std::move(out));
-        if (last) {
+        if (out.finish) {
           std::lock_guard inner(mutex_);
           --in_flight_;
         }
+        sink(std::move(out));
       };
       ids.push_back(next_id_++);
       inbox_.push_back({ids.back(), std::move(specs[i]), std::move(counted), now});
