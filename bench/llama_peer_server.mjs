@@ -496,6 +496,14 @@ const server = http.createServer((req, res) => {
       return handleGeneration(req, res, false).catch(fail);
     case 'POST /v1/chat/completions':
       return handleGeneration(req, res, true).catch(fail);
+    case 'POST /tokenize':
+      // vLLM's shape, so a load generator sizes prompts with the peer's own tokenizer.
+      return readBody(req).then((text) => {
+        const { prompt } = JSON.parse(text);
+        if (typeof prompt !== 'string') return sendError(res, 400, 'prompt must be a string', undefined, 'prompt');
+        const tokens = [model.tokens.bos, ...model.tokenize(prompt, false)];
+        return sendJson(res, 200, { tokens, count: tokens.length });
+      }).catch((err) => sendError(res, 400, String(err.message || err)));
     default:
       req.resume();
       return sendError(res, 404, `no route for ${req.method} ${url.pathname}`, 'not_found_error');
