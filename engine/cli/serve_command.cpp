@@ -5,6 +5,7 @@
 // refused, what runs finishes and is written out within the grace period, then exit 0.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
@@ -70,6 +71,8 @@ int run_serve(const std::vector<std::string>& argv) {
   sc.max_batch_tokens = static_cast<int32_t>(args.integer("max-batch-tokens", 512, 1, 1 << 20));
   const auto max_waiting = static_cast<int32_t>(args.integer("max-waiting", 256, 0, 1 << 20));
   const std::chrono::seconds drain_timeout(args.integer("drain-timeout", 30, 0, 86400));
+  // Parsing and tokenizing a large request must not stall every other connection.
+  const int http_threads = static_cast<int>(args.integer("http-threads", 2, 1, 64));
   server::HttpLimits limits;
   limits.max_body_bytes =
       parse_bytes("max-body-bytes", args.str("max-body-bytes", std::to_string(8 << 20)));
@@ -93,35 +96,51 @@ int run_serve(const std::vector<std::string>& argv) {
               endpoint.port());
   std::fflush(stdout);
 
-  // Signals are handled from the start; draining waits for the model if it is still loading.
+  // Signals are handled from the start: the first drains, a second stops at once.
   bool drain_requested = false;
   server::net::signal_set signals(ioc, SIGTERM, SIGINT);
   server::net::steady_timer drain_timer(ioc);
-  // Declared so that the engine (whose thread uses the model) goes first.
+  // Declared so that the engine (whose thread uses the model) goes first. The io threads reach
+  // the engine only through `live_engine`, set once it exists.
   std::unique_ptr<Model> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<ServingEngine> engine;
+  std::atomic<ServingEngine*> live_engine{nullptr};
   Clock::time_point drain_deadline;
   std::function<void()> poll_drain = [&] {
-    const bool idle = (!engine || engine->in_flight() == 0) && http.busy() == 0;
+    const ServingEngine* e = live_engine.load();
+    const int32_t running = e ? e->in_flight() : 0;
+    const bool idle = running == 0 && http.busy() == 0;
     if (idle || Clock::now() >= drain_deadline) {
-      if (!idle) spdlog::warn("drain timeout: {} sequences still running", engine->in_flight());
+      if (!idle) spdlog::warn("drain timeout: {} sequences still running", running);
       ioc.stop();
       return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(20));
     drain_timer.async_wait([&](boost::system::error_code) { poll_drain(); });
   };
-  signals.async_wait([&](boost::system::error_code e, int sig) {
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code e,
+                                                                      int sig) {
     if (e) return;
+    if (drain_requested) {
+      spdlog::warn("signal {} again: stopping without waiting", sig);
+      ioc.stop();
+      return;
+    }
     spdlog::info("signal {}: draining (up to {}s)", sig, drain_timeout.count());
     drain_requested = true;
     api.begin_drain();
     http.stop_accepting();
     drain_deadline = Clock::now() + drain_timeout;
+    signals.async_wait(on_signal);
     poll_drain();
-  });
-  std::thread io_thread([&ioc] { ioc.run(); });
+  };
+  signals.async_wait(on_signal);
+  std::vector<std::thread> io_threads;
+  for (int i = 0; i < http_threads; ++i) io_threads.emplace_back([&ioc] { ioc.run(); });
+  const auto join_io = [&] {
+    for (std::thread& t : io_threads) t.join();
+  };
 
   try {
     model = std::make_unique<Model>(path, threads);
@@ -133,19 +152,26 @@ int run_serve(const std::vector<std::string>& argv) {
     const size_t kv_bytes = args.has("kv-cache-memory")
                                 ? parse_bytes("kv-cache-memory", args.str("kv-cache-memory", ""))
                                 : std::min<size_t>(wanted, size_t{1} << 30);
-    sc.kv_blocks = static_cast<int32_t>(std::max<size_t>(1, kv_bytes / per_block));
+    const size_t blocks = kv_bytes / per_block;
+    if (blocks < 1 || blocks > (1u << 24)) {
+      throw UsageError("--kv-cache-memory: " + std::to_string(kv_bytes) + " bytes make " +
+                       std::to_string(blocks) + " blocks of " + std::to_string(per_block) +
+                       " bytes; between 1 and 16777216 are possible");
+    }
+    sc.kv_blocks = static_cast<int32_t>(blocks);
     engine = std::make_unique<ServingEngine>(*model, *tokenizer, sc, max_waiting, metrics);
   } catch (...) {
     ioc.stop();
-    io_thread.join();
+    join_io();
     throw;
   }
+  live_engine.store(engine.get());
   api.set_ready(*engine, *tokenizer);
   spdlog::info(
       "serving {} as '{}': {} threads, {} KV blocks of {} tokens, {} seats, {} tokens/step", path,
       name, threads, sc.kv_blocks, sc.block_size, sc.max_num_seqs, sc.max_batch_tokens);
 
-  io_thread.join();
+  join_io();
   spdlog::info(drain_requested ? "drained; exiting" : "stopped");
   return 0;
 }

@@ -7,8 +7,9 @@ namespace engine {
 namespace {
 
 // Chains a block's tokens onto the hash of everything before it (FNV-1a over 32-bit tokens, then
-// a 64-bit finalizer), so equal hashes mean equal prefixes up to collisions, which
-// attach_prefix rules out by comparing tokens.
+// a 64-bit finalizer). The hash only finds candidates: attach_prefix accepts a block only when
+// its parent hash and its tokens are the ones asked for, so by induction from the first block
+// an attached prefix holds exactly the requested tokens, even for crafted collisions.
 uint64_t chain_hash(uint64_t parent, std::span<const TokenId> tokens) {
   uint64_t h = parent ^ 0xcbf29ce484222325ull;
   for (TokenId t : tokens) {
@@ -102,8 +103,8 @@ int32_t KvCache::attach_prefix(SeqId seq, std::span<const TokenId> tokens) {
     const auto found = by_hash_.find(h);
     if (found == by_hash_.end()) break;
     Block& b = blocks_[found->second];
-    // Equal hashes of different prefixes would silently corrupt attention: check the tokens.
-    if (!std::equal(b.tokens.begin(), b.tokens.end(), block_tokens.begin(), block_tokens.end())) {
+    if (b.parent != s.chain ||
+        !std::equal(b.tokens.begin(), b.tokens.end(), block_tokens.begin(), block_tokens.end())) {
       break;
     }
     if (b.refs++ == 0) lru_.erase(b.lru_pos);
@@ -122,12 +123,14 @@ void KvCache::publish(SeqId seq, std::span<const TokenId> tokens, int32_t n_comp
   for (; s.n_published < full; ++s.n_published) {
     const auto block_tokens =
         tokens.subspan(static_cast<size_t>(s.n_published) * block_size_, block_size_);
-    s.chain = chain_hash(s.chain, block_tokens);
+    const uint64_t parent = s.chain;
+    s.chain = chain_hash(parent, block_tokens);
     Block& b = blocks_[s.table[s.n_published]];
     // Another sequence may have published the same content first; this copy stays private.
     if (b.published || by_hash_.count(s.chain)) continue;
     b.published = true;
     b.hash = s.chain;
+    b.parent = parent;
     b.tokens.assign(block_tokens.begin(), block_tokens.end());
     by_hash_.emplace(s.chain, s.table[s.n_published]);
   }

@@ -71,7 +71,8 @@ class KvCache {
     int32_t refs = 0;
     bool published = false;
     uint64_t hash = 0;
-    std::vector<TokenId> tokens;  // a published block's tokens, to rule out hash collisions
+    uint64_t parent = 0;          // hash of the block before it (0 for a sequence's first)
+    std::vector<TokenId> tokens;  // a published block's tokens: with `parent`, rule out collisions
     std::list<int32_t>::iterator lru_pos;
   };
   struct SeqState {

@@ -146,12 +146,18 @@ class CompletionStream {
 
   void complete() {
     const json usage = usage_json(prompt_tokens_, completion_tokens_, cached_tokens_);
+    const bool chat = job_.endpoint == Endpoint::ChatCompletions;
+    // An abort reaches a client still listening only when the engine failed; say so rather than
+    // pass a cut answer off as whole. (A client that left gets nothing: its connection is gone.)
+    const json failure =
+        error_body("generation was aborted by an engine error", "server_error", "", "engine_error");
     if (job_.stream) {
-      if (!aborted_) {
+      if (aborted_) {
+        emit_json(failure);
+      } else {
         if (job_.include_usage) {
           emit_json({{"id", id_},
-                     {"object", job_.endpoint == Endpoint::ChatCompletions ? "chat.completion.chunk"
-                                                                           : "text_completion"},
+                     {"object", chat ? "chat.completion.chunk" : "text_completion"},
                      {"created", created_},
                      {"model", job_.model},
                      {"choices", json::array()},
@@ -160,7 +166,9 @@ class CompletionStream {
         emit("data: [DONE]\n\n");
       }
       ex_->end_stream();
-    } else if (!aborted_) {
+    } else if (aborted_) {
+      ex_->respond(http::status::internal_server_error, "application/json", dump(failure));
+    } else {
       send_json(*ex_, completion_response(job_, id_, created_, choices_, usage, tokenizer_));
     }
   }
@@ -211,7 +219,8 @@ void ApiHandler::require_ready() const {
 void ApiHandler::handle(const Request& req, std::shared_ptr<Exchange> ex) {
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
-  const bool get = req.method() == http::verb::get, post = req.method() == http::verb::post;
+  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  const bool post = req.method() == http::verb::post;
   try {
     const auto route = [&](bool method_ok) {
       if (!method_ok) {
@@ -243,6 +252,9 @@ void ApiHandler::handle(const Request& req, std::shared_ptr<Exchange> ex) {
     }
   } catch (const ApiError& e) {
     send_error(*ex, e);
+  } catch (const json::exception& e) {
+    // A body of the wrong shape that a check missed: still the client's error.
+    send_error(*ex, ApiError(400, "invalid_request_error", e.what()));
   }
 }
 
@@ -271,7 +283,7 @@ void ApiHandler::completions(const Request& req, std::shared_ptr<Exchange> ex, b
   require_ready();
   CompletionJob job =
       parse_completion_request(chat ? Endpoint::ChatCompletions : Endpoint::Completions, req.body(),
-                               *tokenizer_, chat_template_);
+                               *tokenizer_, chat_template_, engine_->max_sequences());
   if (!job.unknown_fields.empty()) {
     std::string names;
     for (const std::string& f : job.unknown_fields) names += (names.empty() ? "" : ", ") + f;

@@ -2,9 +2,10 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
-#include <array>
-#include <deque>
+#include <algorithm>
+#include <cerrno>
 #include <optional>
 #include <sstream>
 
@@ -48,6 +49,9 @@ class Session : public std::enable_shared_from_this<Session> {
     on_disconnect_ = std::move(fn);
   }
   bool keep_alive() const { return keep_alive_; }
+  bool head_request() const { return head_request_; }
+  void set_keep_alive(bool on) { keep_alive_ = on; }
+  bool http10() const { return http10_; }
   net::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
@@ -111,6 +115,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     Request req = parser_->release();
     keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == http::verb::head;
+    http10_ = req.version() == 10;
     in_exchange_ = true;
     answered_ = false;
     ++*busy_;
@@ -121,6 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       spdlog::error("handler failed on {} {}: {}", std::string(req.method_string()),
                     std::string(req.target()), e.what());
+      keep_alive_ = false;  // the error response says Connection: close
       queue_answer(serialize_error(http::status::internal_server_error, e.what()), true);
     }
   }
@@ -146,14 +153,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_readable(beast::error_code ec, uint64_t gen) {
     if (gen != exchange_gen_ || !in_exchange_) return;
-    if (!ec) {
-      char byte;
-      beast::error_code peek_ec;
-      const size_t n =
-          stream_.socket().receive(net::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
-      if (n > 0 || peek_ec == net::error::would_block) return;
-    }
     if (ec == net::error::operation_aborted) return;
+    if (!ec) {
+      // Never block the io thread on a spurious wake-up.
+      char byte;
+      const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // a pipelined request: it waits until this answer is done
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return watch_for_disconnect();
+      }
+    }
     client_gone();
   }
 
@@ -164,25 +173,38 @@ class Session : public std::enable_shared_from_this<Session> {
     abort_connection();
   }
 
+  // A client that reads slower than the engine writes is dropped (and its work cancelled) once
+  // this much waits unsent, rather than buffering without end.
+  static constexpr size_t kMaxPendingBytes = 16 << 20;
+
   void queue(std::string bytes) {
-    outbox_.push_back(std::move(bytes));
+    pending_bytes_ += bytes.size();
+    pending_ += bytes;
+    if (pending_bytes_ > kMaxPendingBytes) {
+      spdlog::warn("dropping a client that does not read: {} bytes unsent", pending_bytes_);
+      return client_gone();
+    }
     if (!writing_) write_next();
   }
 
+  // Everything queued goes out in one write: many small stream events cost one system call.
   void write_next() {
-    if (outbox_.empty()) {
+    if (pending_.empty()) {
       writing_ = false;
       if (answered_ && in_exchange_) finish_exchange();
       return;
     }
     writing_ = true;
+    writing_buf_ = std::exchange(pending_, {});
     stream_.expires_after(limits_.write_timeout);
-    net::async_write(stream_, net::buffer(outbox_.front()),
+    net::async_write(stream_, net::buffer(writing_buf_),
                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->outbox_.pop_front();
+                       self->pending_bytes_ -= self->writing_buf_.size();
+                       self->writing_buf_.clear();
                        if (ec) {
                          self->writing_ = false;
-                         self->outbox_.clear();
+                         self->pending_.clear();
+                         self->pending_bytes_ = 0;
                          self->client_gone();
                          return;
                        }
@@ -212,6 +234,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return abort_connection();
     linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
+    discard_.resize(16384);
     linger();
   }
 
@@ -249,16 +272,20 @@ class Session : public std::enable_shared_from_this<Session> {
   const ErrorResponder& error_body_;
   std::shared_ptr<std::atomic<int>> connections_, busy_;
   std::shared_ptr<std::atomic<bool>> closing_;
-  std::deque<std::string> outbox_;
+  std::string pending_;       // queued, not yet being written
+  std::string writing_buf_;   // being written
+  size_t pending_bytes_ = 0;  // both together
   static constexpr auto kLingerTime = std::chrono::seconds(5);
   static constexpr size_t kLingerBytes = 64 << 20;
-  std::array<char, 16384> discard_;
+  std::vector<char> discard_;  // allocated only when lingering
   size_t lingered_ = 0;
   std::chrono::steady_clock::time_point linger_deadline_;
   std::function<void()> on_disconnect_;
   uint64_t exchange_gen_ = 0;
   bool first_request_ = true;
   bool keep_alive_ = true;
+  bool head_request_ = false;
+  bool http10_ = false;
   bool writing_ = false;
   bool in_exchange_ = false;
   bool answered_ = false;
@@ -286,29 +313,36 @@ void Exchange::respond(http::status status, std::string content_type, std::strin
     res.keep_alive(s->keep_alive());
     res.body() = body;
     res.prepare_payload();
+    if (s->head_request()) res.body().clear();  // the length of what GET would send, no body
     std::ostringstream os;
     os << res;
     s->queue_answer(os.str(), true);
   });
 }
 
+// HTTP/1.0 has no chunked encoding: such a client gets the bare body, ended by closing.
 void Exchange::start_stream(std::string content_type) {
   net::post(session_->executor(), [s = session_, ct = std::move(content_type)] {
-    std::string head = "HTTP/1.1 200 OK\r\nServer: mistral-engine\r\nContent-Type: " + ct +
-                       "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: " +
-                       (s->keep_alive() ? "keep-alive" : "close") + "\r\n\r\n";
+    if (s->http10()) s->set_keep_alive(false);
+    std::string head = std::string(s->http10() ? "HTTP/1.0" : "HTTP/1.1") +
+                       " 200 OK\r\nServer: mistral-engine\r\nContent-Type: " + ct +
+                       "\r\nCache-Control: no-cache\r\n" +
+                       (s->http10() ? "" : "Transfer-Encoding: chunked\r\n") +
+                       "Connection: " + (s->keep_alive() ? "keep-alive" : "close") + "\r\n\r\n";
     s->queue_answer(std::move(head), false);
   });
 }
 
 void Exchange::send_chunk(std::string data) {
   if (data.empty()) return;  // an empty chunk would end the stream
-  net::post(session_->executor(),
-            [s = session_, d = std::move(data)] { s->queue_answer(chunk(d), false); });
+  net::post(session_->executor(), [s = session_, d = std::move(data)] {
+    s->queue_answer(s->http10() ? d : chunk(d), false);
+  });
 }
 
 void Exchange::end_stream() {
-  net::post(session_->executor(), [s = session_] { s->queue_answer("0\r\n\r\n", true); });
+  net::post(session_->executor(),
+            [s = session_] { s->queue_answer(s->http10() ? "" : "0\r\n\r\n", true); });
 }
 
 void Exchange::on_disconnect(std::function<void()> fn) {
@@ -365,8 +399,9 @@ void HttpServer::accept() {
 int default_max_connections() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 4096;
-  // Leave descriptors for the model file, logs and the listener.
-  return std::max(16, static_cast<int>(rl.rlim_cur) - 64);
+  // Leave descriptors for the model file, logs and the listener; past a few thousand, more
+  // connections only mean more memory held by idle or hostile clients.
+  return static_cast<int>(std::clamp<rlim_t>(rl.rlim_cur, 80, 8192 + 64) - 64);
 }
 
 }  // namespace engine::server

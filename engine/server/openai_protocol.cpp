@@ -8,12 +8,23 @@ namespace {
 
 constexpr int32_t kMaxLogprobs = 20;
 constexpr int32_t kMaxChoices = 128;
+constexpr size_t kMaxStops = 16;
+constexpr size_t kMaxStopBytes = 256;
+constexpr int kMaxJsonDepth = 64;
 
 json parse_body(const std::string& body) {
   if (body.empty()) throw ApiError(400, "invalid_request_error", "the request body is empty");
   json j;
   try {
-    j = json::parse(body);
+    // Deep nesting is refused while parsing: no request needs it, and printing or walking it
+    // would recurse as deep.
+    j = json::parse(body, [](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth) {
+        throw ApiError(400, "invalid_request_error",
+                       "the request body nests deeper than " + std::to_string(kMaxJsonDepth));
+      }
+      return true;
+    });
   } catch (const json::parse_error& e) {
     throw ApiError(400, "invalid_request_error",
                    std::string("the request body is not valid JSON: ") + e.what());
@@ -67,13 +78,25 @@ bool boolean(const json& body, const char* name, bool fallback) {
 std::vector<std::string> stop_strings(const json& body) {
   const json* v = field(body, "stop");
   if (!v) return {};
-  if (v->is_string()) return {v->get<std::string>()};
-  if (!v->is_array()) throw bad_param("stop", "stop must be a string or an array of strings");
-  if (v->size() > 64) throw bad_param("stop", "stop takes at most 64 strings");
   std::vector<std::string> out;
-  for (const json& s : *v) {
-    if (!s.is_string()) throw bad_param("stop", "stop must be a string or an array of strings");
-    out.push_back(s.get<std::string>());
+  if (v->is_string()) {
+    out.push_back(v->get<std::string>());
+  } else if (v->is_array()) {
+    if (v->size() > kMaxStops) {
+      throw bad_param("stop", "stop takes at most " + std::to_string(kMaxStops) + " strings");
+    }
+    for (const json& s : *v) {
+      if (!s.is_string()) throw bad_param("stop", "stop must be a string or an array of strings");
+      out.push_back(s.get<std::string>());
+    }
+  } else {
+    throw bad_param("stop", "stop must be a string or an array of strings");
+  }
+  for (const std::string& s : out) {
+    if (s.size() > kMaxStopBytes) {
+      throw bad_param("stop",
+                      "a stop string may hold at most " + std::to_string(kMaxStopBytes) + " bytes");
+    }
   }
   return out;
 }
@@ -82,8 +105,8 @@ std::vector<TokenId> token_ids(const json& arr, const char* param, int32_t n_voc
   std::vector<TokenId> ids;
   for (const json& t : arr) {
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= n_vocab) {
-      throw bad_param(param, std::string(param) + " holds " + t.dump() +
-                                 ", which is not a token id of this model (0.." +
+      throw bad_param(param, std::string(param) + "[" + std::to_string(ids.size()) +
+                                 "] is not a token id of this model (0.." +
                                  std::to_string(n_vocab - 1) + ")");
     }
     ids.push_back(t.get<TokenId>());
@@ -96,19 +119,18 @@ std::string message_content(const json& m, size_t index) {
   const json* c = field(m, "content");
   if (!c) return "";
   if (c->is_string()) return c->get<std::string>();
-  if (c->is_array()) {
-    std::string text;
-    for (const json& part : *c) {
-      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-          !part["text"].is_string()) {
-        throw bad_param(param, param + " parts must be {\"type\": \"text\", \"text\": ...}; " +
-                                   "this model reads text only");
-      }
-      text += part["text"].get<std::string>();
+  if (!c->is_array()) throw bad_param(param, param + " must be a string or an array of text parts");
+  std::string content;
+  for (const json& part : *c) {
+    const json* type = part.is_object() ? field(part, "type") : nullptr;
+    const json* text = part.is_object() ? field(part, "text") : nullptr;
+    if (!type || *type != "text" || !text || !text->is_string()) {
+      throw bad_param(param, param + " parts must be {\"type\": \"text\", \"text\": ...}; " +
+                                 "this model reads text only");
     }
-    return text;
+    content += text->get<std::string>();
   }
-  throw bad_param(param, param + " must be a string or an array of text parts");
+  return content;
 }
 
 std::vector<ChatMessage> chat_messages(const json& body) {
@@ -135,6 +157,7 @@ std::vector<ChatMessage> chat_messages(const json& body) {
   return out;
 }
 
+// Fields every request may carry; the unsupported ones are refused by value, not by name.
 const std::set<std::string> kCommonFields = {"model",
                                              "max_tokens",
                                              "temperature",
@@ -151,9 +174,36 @@ const std::set<std::string> kCommonFields = {"model",
                                              "repetition_penalty",
                                              "logprobs",
                                              "ignore_eos",
-                                             "user"};
+                                             "user",
+                                             "tools",
+                                             "tool_choice",
+                                             "response_format",
+                                             "logit_bias",
+                                             "suffix",
+                                             "best_of"};
 const std::set<std::string> kCompletionFields = {"prompt", "echo"};
 const std::set<std::string> kChatFields = {"messages", "top_logprobs", "max_completion_tokens"};
+
+// Parameters whose meaning this server does not implement: ignoring them would silently return
+// something else than asked (free text for JSON mode, no tool calls), so they are refused.
+void reject_unsupported(const json& body) {
+  const auto refuse = [](const char* name, const std::string& why) {
+    throw bad_param(name, std::string(name) + " is not supported: " + why);
+  };
+  if (const json* v = field(body, "tools"); v && !v->empty()) refuse("tools", "no tool calling");
+  if (const json* v = field(body, "tool_choice"); v && *v != "none") {
+    refuse("tool_choice", "no tool calling");
+  }
+  if (const json* v = field(body, "response_format");
+      v && !(v->is_object() && v->value("type", json()) == "text")) {
+    refuse("response_format", "only free text is generated");
+  }
+  if (const json* v = field(body, "logit_bias"); v && !v->empty()) {
+    refuse("logit_bias", "not implemented");
+  }
+  if (const json* v = field(body, "suffix"); v && *v != "") refuse("suffix", "no infilling");
+  if (const json* v = field(body, "best_of"); v && *v != 1) refuse("best_of", "use n");
+}
 
 json token_bytes_json(const std::string& bytes) {
   json arr = json::array();
@@ -214,11 +264,24 @@ json error_body(const std::string& message, const std::string& type, const std::
 }
 
 CompletionJob parse_completion_request(Endpoint endpoint, const std::string& body_text,
-                                       const Tokenizer& tokenizer, ChatTemplate chat_template) {
+                                       const Tokenizer& tokenizer, ChatTemplate chat_template,
+                                       int32_t max_sequences) {
   const json body = parse_body(body_text);
   CompletionJob job;
   job.endpoint = endpoint;
   const bool chat = endpoint == Endpoint::ChatCompletions;
+  reject_unsupported(body);
+
+  // The sequences a request asks for are counted before any prompt is tokenized.
+  job.n = static_cast<int32_t>(integer(body, "n", 1, 1, kMaxChoices));
+  const json* p = chat ? nullptr : field(body, "prompt");
+  const bool prompt_list = p && p->is_array() && !p->empty() && !(*p)[0].is_number();
+  const int64_t n_prompts = prompt_list ? static_cast<int64_t>(p->size()) : 1;
+  if (n_prompts * job.n > max_sequences) {
+    throw bad_param(prompt_list ? "prompt" : "n",
+                    std::to_string(n_prompts * job.n) + " sequences (prompts times n) exceed the " +
+                        std::to_string(max_sequences) + " this server can hold at once");
+  }
 
   for (const auto& [key, _] : body.items()) {
     if (!kCommonFields.count(key) && !(chat ? kChatFields : kCompletionFields).count(key)) {
@@ -238,7 +301,6 @@ CompletionJob parse_completion_request(Endpoint endpoint, const std::string& bod
       throw bad_param("messages", e.what());
     }
   } else {
-    const json* p = field(body, "prompt");
     if (!p) throw bad_param("prompt", "prompt is required");
     const auto add_text = [&](const std::string& text) {
       job.prompts.push_back(tokenizer.encode(text, true));
@@ -249,7 +311,7 @@ CompletionJob parse_completion_request(Endpoint endpoint, const std::string& bod
     } else if (p->is_array() && !p->empty() && (*p)[0].is_number()) {
       job.prompts.push_back(token_ids(*p, "prompt", n_vocab));
       job.prompt_texts.push_back(tokenizer.decode(job.prompts.back()));
-    } else if (p->is_array() && !p->empty()) {
+    } else if (prompt_list) {
       for (const json& item : *p) {
         if (item.is_string()) {
           add_text(item.get<std::string>());
@@ -291,7 +353,6 @@ CompletionJob parse_completion_request(Endpoint endpoint, const std::string& bod
   job.max_tokens_given = field(body, max_name) != nullptr;
   // OpenAI's completions default to 16 tokens; chat runs to the end of the context.
   job.base.max_tokens = static_cast<int32_t>(integer(body, max_name, chat ? 0 : 16, 1, 1 << 30));
-  job.n = static_cast<int32_t>(integer(body, "n", 1, 1, kMaxChoices));
   job.base.stop = stop_strings(body);
   job.base.ignore_eos = boolean(body, "ignore_eos", false);
 

@@ -52,9 +52,11 @@ struct CompletionJob {
   std::vector<std::string> unknown_fields;  // ignored, with a warning in the log
 };
 
-// Parses and checks a request body. Throws ApiError (400) naming the parameter at fault.
+// Parses and checks a request body. Throws ApiError (400) naming the parameter at fault,
+// including when it asks for more than `max_sequences` sequences (prompts times n).
 CompletionJob parse_completion_request(Endpoint endpoint, const std::string& body,
-                                       const Tokenizer& tokenizer, ChatTemplate chat_template);
+                                       const Tokenizer& tokenizer, ChatTemplate chat_template,
+                                       int32_t max_sequences);
 
 // vLLM's /tokenize and /detokenize bodies.
 std::vector<TokenId> parse_tokenize_request(const std::string& body, const Tokenizer& tokenizer,

@@ -44,9 +44,13 @@ std::vector<SeqId> ServingEngine::submit(std::vector<SequenceSpec> specs,
     const Clock::time_point now = Clock::now();
     for (size_t i = 0; i < specs.size(); ++i) {
       // A sequence is counted out before its last output goes to the client, who may submit
-      // again the moment it arrives.
-      OutputSink counted = [this, sink = std::move(sinks[i])](SequenceOutput&& out) {
+      // again the moment it arrives; only once, and nothing reaches its sink after that, even if
+      // an engine error aborts everything right after it finished.
+      OutputSink counted = [this, sink = std::move(sinks[i]),
+                            done = false](SequenceOutput&& out) mutable {
+        if (done) return;
         if (out.finish) {
+          done = true;
           std::lock_guard inner(mutex_);
           --in_flight_;
         }

@@ -37,6 +37,8 @@ class ServingEngine {
   // Sequences submitted and not yet finished.
   int32_t in_flight() const;
   int32_t max_sequence_tokens() const { return max_sequence_tokens_; }
+  // Sequences it holds at most: running plus waiting.
+  int32_t max_sequences() const { return max_num_seqs_ + max_waiting_; }
 
  private:
   struct Submission {

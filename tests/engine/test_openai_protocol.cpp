@@ -16,7 +16,7 @@ const Tokenizer& tok() {
 }
 
 CompletionJob parse(Endpoint e, const std::string& body) {
-  return parse_completion_request(e, body, tok(), ChatTemplate::V1);
+  return parse_completion_request(e, body, tok(), ChatTemplate::V1, /*max_sequences=*/64);
 }
 
 std::string param_of(Endpoint e, const std::string& body) {
@@ -52,7 +52,8 @@ TEST(OpenAiProtocol, AcceptsEveryPromptShapeAndSamplingParameter) {
       "top_p": 0.9, "top_k": 40, "min_p": 0.05, "presence_penalty": 0.5,
       "frequency_penalty": -0.5, "repetition_penalty": 1.1, "seed": 42, "stop": ["a", "b"],
       "n": 3, "logprobs": 2, "echo": true, "stream": true,
-      "stream_options": {"include_usage": true}, "ignore_eos": true, "user": null})");
+      "stream_options": {"include_usage": true}, "ignore_eos": true, "user": null,
+      "tool_choice": "none", "response_format": {"type": "text"}, "logit_bias": {}})");
   EXPECT_EQ(j.prompts.size(), 2u);
   EXPECT_EQ(j.prompts[0], (std::vector<TokenId>{1, 300, 301}));
   EXPECT_EQ(j.base.max_tokens, 7);
@@ -109,6 +110,20 @@ TEST(OpenAiProtocol, BadInputNamesTheParameter) {
   EXPECT_EQ(param_of(CH, R"({"messages": [{"role": "assistant", "content": "x"}]})"), "messages");
   EXPECT_EQ(param_of(CH, R"({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})"),
             "top_logprobs");
+  EXPECT_EQ(param_of(C, R"({"prompt": ["a", "b", "c"], "n": 32})"), "prompt");
+  EXPECT_EQ(param_of(C, R"({"prompt": "x", "n": 65})"), "n");
+  EXPECT_EQ(param_of(C, R"({"prompt": "x", "stop": ")" + std::string(300, 'a') + R"("})"), "stop");
+  EXPECT_EQ(param_of(C, R"({"prompt": "x", "logit_bias": {"5": 10}})"), "logit_bias");
+  EXPECT_EQ(param_of(CH, R"({"messages": [{"role": "user", "content": "x"}],
+                             "response_format": {"type": "json_object"}})"),
+            "response_format");
+  EXPECT_EQ(param_of(CH, R"({"messages": [{"role": "user", "content": "x"}],
+                             "tools": [{"type": "function"}]})"),
+            "tools");
+  EXPECT_EQ(param_of(CH, R"({"messages": [{"role": "user", "content": [{"type": 1}]}]})"),
+            "messages[0].content");
+  // Nesting deeper than any request needs is refused while parsing, not walked.
+  EXPECT_EQ(param_of(C, R"({"prompt": [1, )" + std::string(100000, '[') + "}"), "");
   // Invalid UTF-8 inside a JSON string.
   EXPECT_EQ(param_of(C, "{\"prompt\": \"\xff\xfe\"}"), "");
 }

@@ -2,7 +2,29 @@
 // wrong types, oversized and non-UTF-8 bodies, unknown routes and methods), then a normal request.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { OpenAI, makeModel, startServer, client, request } from './helpers.mjs';
+
+// Sends raw bytes on a fresh connection and returns everything the server sends until it closes.
+// The socket stays open for writing: the server, like nginx, takes end-of-input while it works
+// on a request as the client going away.
+function rawExchange(server, bytes, timeoutMs = 10_000) {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: hostname, port: Number(port) }, () => sock.write(bytes));
+    const chunks = [];
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error('no close within the time limit'));
+    }, timeoutMs);
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
 
 describe('errors', () => {
   const NAME = 'tiny-errors';
@@ -172,6 +194,34 @@ describe('errors', () => {
     });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.object, 'chat.completion');
+  });
+
+  test('HEAD answers without a body; HTTP/1.0 streams come unchunked; deep JSON is refused', async () => {
+    // A HEAD then a GET pipelined on one connection: the GET's answer must not be swallowed.
+    let raw = await rawExchange(server,
+      'HEAD /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const answers = raw.split('HTTP/1.1 ').filter(Boolean);
+    assert.equal(answers.length, 2, raw);
+    assert.match(answers[0], /^200 /);
+    assert.ok(answers[0].endsWith('\r\n\r\n'), `HEAD answer has a body: ${JSON.stringify(answers[0])}`);
+    assert.match(answers[1], /^200 [\s\S]*"status":"ok"/);
+
+    const body = JSON.stringify({ model: NAME, prompt: 'Hi', max_tokens: 3, temperature: 0, ignore_eos: true, stream: true });
+    raw = await rawExchange(server,
+      `POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    assert.match(raw, /^HTTP\/1\.0 200 /);
+    assert.doesNotMatch(raw, /Transfer-Encoding: chunked/i);
+    const events = raw.split('\r\n\r\n').slice(1).join('\r\n\r\n').split('\n\n').filter(Boolean);
+    assert.equal(events.at(-1), 'data: [DONE]');
+    for (const e of events) assert.match(e, /^data: /);
+
+    const deep = `{"prompt": [1, ${'['.repeat(200000)}`;
+    const r = await request(server, '/v1/completions', { body: deep, headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 413);  // over this server's 64 KiB limit
+    const nested = `{"prompt": [1, ${'['.repeat(30000)}`;
+    const r2 = await request(server, '/v1/completions', { body: nested, headers: { 'content-type': 'application/json' } });
+    assert.equal(r2.status, 400);
+    assert.match(r2.body.error.message, /nests deeper/);
   });
 
   test('after all of that the server still serves normal requests', async () => {
