@@ -48,6 +48,15 @@ void render_header(std::string& out, const Family<M>& f, const char* type) {
   out += "# TYPE " + f.name() + " " + type + "\n";
 }
 
+// A counter or gauge family: one sample per child.
+template <class M>
+void render_scalars(std::string& out, const Family<M>& f, const char* type) {
+  render_header(out, f, type);
+  for (const auto& [labels, m] : f.children()) {
+    out += f.name() + render_labels(labels, nullptr) + " " + format_value(m->value()) + "\n";
+  }
+}
+
 }  // namespace
 
 void Counter::inc(double by) {
@@ -138,22 +147,12 @@ std::string Registry::render() const {
   std::string out;
   for (const auto& [type, index] : order_) {
     switch (type) {
-      case MetricType::Counter: {
-        const auto& f = *counters_[index];
-        render_header(out, f, "counter");
-        for (const auto& [labels, c] : f.children()) {
-          out += f.name() + render_labels(labels, nullptr) + " " + format_value(c->value()) + "\n";
-        }
+      case MetricType::Counter:
+        render_scalars(out, *counters_[index], "counter");
         break;
-      }
-      case MetricType::Gauge: {
-        const auto& f = *gauges_[index];
-        render_header(out, f, "gauge");
-        for (const auto& [labels, g] : f.children()) {
-          out += f.name() + render_labels(labels, nullptr) + " " + format_value(g->value()) + "\n";
-        }
+      case MetricType::Gauge:
+        render_scalars(out, *gauges_[index], "gauge");
         break;
-      }
       case MetricType::Histogram: {
         const auto& f = *histograms_[index];
         render_header(out, f, "histogram");

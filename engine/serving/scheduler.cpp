@@ -37,7 +37,8 @@ struct Scheduler::Sequence {
   OutputSink sink;
   std::vector<TokenId> tokens;  // prompt, then generated
   int32_t n_prompt;
-  int32_t n_computed = 0;  // leading positions whose keys and values are in the cache
+  int32_t n_computed = 0;   // leading positions whose keys and values are in the cache
+  int32_t n_published = 0;  // leading positions offered to the prefix cache (after a pass)
   int32_t cached_prompt_tokens = 0;
   bool scheduled_before = false;
   Sampler sampler;
@@ -152,6 +153,7 @@ bool Scheduler::step() {
   std::vector<SeqId> finished;
   for (Sequence* s : scheduled) {
     cache_.publish(s->id, s->tokens, s->n_computed);
+    s->n_published = s->n_computed;
     if (s->n_computed < static_cast<int32_t>(s->tokens.size())) continue;  // prompt continues
     const std::span<float> seq_logits(logits.data() + row * n_vocab, n_vocab);
     ++row;
@@ -190,6 +192,9 @@ std::vector<Scheduler::Sequence*> Scheduler::schedule(std::vector<BatchEntry>& b
   while (!preempted && !waiting_.empty() && budget > 0 &&
          static_cast<int32_t>(running_.size()) < config_.max_num_seqs) {
     Sequence& s = *waiting_.front();
+    // The choices of one request (or any prompt whose first block another sequence is still
+    // prefilling) wait for those blocks to be published instead of computing them again.
+    if (shares_block_in_prefill(s)) break;
     const int32_t covered = cache_.attach_prefix(s.id, s.tokens);
     s.n_computed = covered;
     const int32_t take = std::min(static_cast<int32_t>(s.tokens.size()) - s.n_computed, budget);
@@ -217,6 +222,19 @@ std::vector<Scheduler::Sequence*> Scheduler::schedule(std::vector<BatchEntry>& b
   return scheduled;
 }
 
+bool Scheduler::shares_block_in_prefill(const Sequence& s) const {
+  const int32_t bs = cache_.block_size();
+  if (static_cast<int32_t>(s.tokens.size()) <= bs) return false;  // no full block to share
+  for (const SeqPtr& r : running_) {
+    const bool prefilling = r->n_published < r->n_prompt;
+    if (prefilling && static_cast<int32_t>(r->tokens.size()) > bs &&
+        std::equal(s.tokens.begin(), s.tokens.begin() + bs, r->tokens.begin())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Scheduler::reserve_or_preempt(Sequence& s, int32_t n_positions) {
   while (!cache_.reserve(s.id, n_positions)) {
     Sequence& victim = *running_.back();
@@ -229,6 +247,7 @@ bool Scheduler::reserve_or_preempt(Sequence& s, int32_t n_positions) {
 void Scheduler::preempt(Sequence& victim) {
   cache_.release(victim.id);
   victim.n_computed = 0;
+  victim.n_published = 0;
   metrics_.preemptions.inc();
   auto it = std::find_if(running_.begin(), running_.end(),
                          [&](const SeqPtr& p) { return p.get() == &victim; });

@@ -68,6 +68,7 @@ class Scheduler {
   // Decides this step's entries; may preempt. Returns the sequences in the batch.
   std::vector<Sequence*> schedule(std::vector<BatchEntry>& batch);
   bool reserve_or_preempt(Sequence& s, int32_t n_positions);
+  bool shares_block_in_prefill(const Sequence& s) const;
   void preempt(Sequence& victim);
   // Appends s's next `take` uncomputed tokens to the batch.
   void add_entries(Sequence& s, int32_t take, std::vector<BatchEntry>& batch);

@@ -170,6 +170,19 @@ TEST_F(SchedulerTest, RepeatedPromptReusesCachedBlocks) {
   EXPECT_GT(s.cache().cached_blocks(), 0);
 }
 
+TEST_F(SchedulerTest, ChoicesOfOnePromptPrefillItOnce) {
+  Scheduler s(*model_, *tokenizer_, SchedulerConfig{}, metrics_);
+  SequenceSpec spec = greedy(prompt(6, 70), 4);  // four full blocks and a bit
+  for (SeqId id = 0; id < 4; ++id) s.add(id, spec, sink(id));
+  run_to_end(s);
+  EXPECT_EQ(results_[0].cached_prompt_tokens, 0);
+  for (SeqId id = 1; id < 4; ++id) {
+    EXPECT_EQ(results_[id].cached_prompt_tokens, 64) << "choice " << id;
+    EXPECT_EQ(results_[id].tokens, results_[0].tokens);
+  }
+  expect_matches_alone(3, spec);
+}
+
 TEST_F(SchedulerTest, CancelFreesBlocksAndEndsWithAbort) {
   Scheduler s(*model_, *tokenizer_, SchedulerConfig{}, metrics_);
   SequenceSpec long_one = greedy(prompt(3, 30), 200);
