@@ -55,7 +55,7 @@ void send_json(Exchange& ex, const json& body) {
 // Collects the outputs of one request's sequences (its choices) and answers the client: as SSE
 // chunks while they come when streaming, else one response when the last choice finishes. Sinks
 // run on the engine thread; begin() runs on the server's once the sequences are queued.
-class CompletionStream {
+class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
  public:
   CompletionStream(CompletionJob job, std::string id, const Tokenizer& tokenizer,
                    std::shared_ptr<Exchange> ex)
@@ -169,7 +169,12 @@ class CompletionStream {
     } else if (aborted_) {
       ex_->respond(http::status::internal_server_error, "application/json", dump(failure));
     } else {
-      send_json(*ex_, completion_response(job_, id_, created_, choices_, usage, tokenizer_));
+      // A whole answer (n choices with logprobs can be large) is built on the server's thread,
+      // not the engine's; every choice has finished, so nothing changes it any more.
+      ex_->defer([self = shared_from_this(), usage] {
+        send_json(*self->ex_, completion_response(self->job_, self->id_, self->created_,
+                                                  self->choices_, usage, self->tokenizer_));
+      });
     }
   }
 

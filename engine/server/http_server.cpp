@@ -345,6 +345,8 @@ void Exchange::end_stream() {
             [s = session_] { s->queue_answer(s->http10() ? "" : "0\r\n\r\n", true); });
 }
 
+void Exchange::defer(std::function<void()> fn) { net::post(session_->executor(), std::move(fn)); }
+
 void Exchange::on_disconnect(std::function<void()> fn) {
   net::post(session_->executor(),
             [s = session_, fn = std::move(fn)]() mutable { s->set_disconnect_handler(fn); });

@@ -50,6 +50,8 @@ class Exchange {
   // `fn` runs once, on the strand, if the client goes away before the answer is complete; at
   // once if it already has.
   void on_disconnect(std::function<void()> fn);
+  // Runs `fn` on the connection's strand: work that should not hold up the caller's thread.
+  void defer(std::function<void()> fn);
 
  private:
   std::shared_ptr<Session> session_;
