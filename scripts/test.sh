@@ -12,9 +12,10 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMF_SANITIZE=ON -DMF_BUILD_BENCH=OFF >/dev/null
-cmake --build build-asan --target engine_tests
+cmake --build build-asan --target engine_tests operator_tests
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 ./build-asan/tests/engine_tests --gtest_brief=1
+./build-asan/tests/operator_tests --gtest_brief=1
 
 echo "== the server under AddressSanitizer and UndefinedBehaviorSanitizer, driven by the OpenAI client"
 MF_ENGINE_BIN="$PWD/build-asan/engine/mistral-engine" "$MF_NODE" --test tests/server/
