@@ -73,7 +73,7 @@ int run_serve(const std::vector<std::string>& argv) {
   const std::chrono::seconds drain_timeout(args.integer("drain-timeout", 30, 0, 86400));
   // Parsing and tokenizing a large request must not stall every other connection.
   const int http_threads = static_cast<int>(args.integer("http-threads", 2, 1, 64));
-  server::HttpLimits limits;
+  ::http::server::HttpLimits limits;
   limits.max_body_bytes =
       parse_bytes("max-body-bytes", args.str("max-body-bytes", std::to_string(8 << 20)));
   const std::string level = args.str("log-level", "info");
@@ -85,7 +85,7 @@ int run_serve(const std::vector<std::string>& argv) {
   boost::system::error_code ec;
   const auto address = server::net::ip::make_address(host, ec);
   if (ec) throw UsageError("--host: '" + host + "' is not an IP address");
-  server::HttpServer http(
+  ::http::server::HttpServer http(
       ioc, {address, port}, limits,
       [&api](const server::Request& req, std::shared_ptr<server::Exchange> ex) {
         api.handle(req, std::move(ex));

@@ -8,13 +8,18 @@
 #include <memory>
 #include <string>
 
-#include "server/http_server.h"
+#include "http/http_server.h"
 #include "serving/engine_metrics.h"
 #include "serving/serving_engine.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace engine::server {
+
+using ::http::server::Exchange;
+using ::http::server::Request;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
 
 class ApiHandler {
  public:

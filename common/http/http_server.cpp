@@ -1,4 +1,4 @@
-#include "server/http_server.h"
+#include "http/http_server.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -9,7 +9,7 @@
 #include <optional>
 #include <sstream>
 
-namespace engine::server {
+namespace http::server {
 
 namespace beast = boost::beast;
 
@@ -406,4 +406,4 @@ int default_max_connections() {
   return static_cast<int>(std::clamp<rlim_t>(rl.rlim_cur, 80, 8192 + 64) - 64);
 }
 
-}  // namespace engine::server
+}  // namespace http::server

@@ -1,6 +1,7 @@
-// An async HTTP/1.1 server on Boost.Beast: one Session object per connection, keep-alive, bounded
-// headers and bodies, timeouts for slow clients, and responses that are either whole or streamed
-// (chunked, for server-sent events). Handlers answer through an Exchange, from any thread.
+// An async HTTP/1.1 server on Boost.Beast, for the engine's API and the operator's metrics and
+// probes: one Session object per connection, keep-alive, bounded headers and bodies, timeouts for
+// slow clients, and responses that are either whole or streamed (chunked, for server-sent events).
+// Handlers answer through an Exchange, from any thread.
 #pragma once
 
 #include <atomic>
@@ -15,7 +16,7 @@
 #include <memory>
 #include <string>
 
-namespace engine::server {
+namespace http::server {
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
@@ -87,4 +88,4 @@ class HttpServer {
   std::shared_ptr<std::atomic<bool>> closing_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-}  // namespace engine::server
+}  // namespace http::server
