@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "cli/args.h"
+
 namespace engine::cli {
+
+using ::cli::Args;
+using ::cli::UsageError;
 
 int run_generate(const std::vector<std::string>& args);
 int run_info(const std::vector<std::string>& args);

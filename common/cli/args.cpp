@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace engine::cli {
+namespace cli {
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& options,
            const std::set<std::string>& flags) {
@@ -80,4 +80,4 @@ std::vector<std::string> Args::all(const std::string& name) const {
   return out;
 }
 
-}  // namespace engine::cli
+}  // namespace cli

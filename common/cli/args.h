@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace engine::cli {
+namespace cli {
 
 class UsageError : public std::runtime_error {
  public:
@@ -35,4 +35,4 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-}  // namespace engine::cli
+}  // namespace cli
