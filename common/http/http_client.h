@@ -45,8 +45,9 @@ struct Request {
   // send(): the whole exchange. stream(): connecting and the response head, then the longest
   // silence allowed between two reads of the body.
   std::chrono::milliseconds timeout{30000};
-  // 301, 302, 303, 307 and 308 are followed up to this many times; Authorization is dropped when
-  // a redirect leaves the original host.
+  // 301, 302, 303, 307 and 308 are followed up to this many times (relative Locations included);
+  // a 303 turns into a GET without body; Authorization is dropped when a redirect leaves the
+  // original host or goes from https to http. Past the limit the redirect itself is returned.
   int max_redirects = 0;
 };
 
@@ -68,17 +69,21 @@ class TransportError : public std::runtime_error {
 
 class Client {
  public:
+  // Throws std::invalid_argument when a PEM field of `tls` cannot be loaded.
   explicit Client(TlsConfig tls = {});
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Sends the request and reads the whole response.
+  // Sends the request and reads the whole response; its body may be 64 MiB at most. Throws
+  // TransportError (its message names the URL and what failed), or std::invalid_argument for a
+  // malformed URL, method or header.
   Response send(const Request& request);
 
   // Sends the request and hands a 2xx response's body to on_data as it arrives (chunked or not);
-  // on_data returns false to stop reading, which closes the connection. A non-2xx body is
-  // collected into Response::body instead. Returns once the body ended or was stopped.
+  // on_data returns false to stop reading, which closes the connection (so does an exception from
+  // it, which propagates). A non-2xx body is collected into Response::body instead. Returns once
+  // the body ended or was stopped.
   Response stream(const Request& request, const std::function<bool(std::string_view)>& on_data);
 
   // Ends the call in progress, and every later one, with TransportError("cancelled"): the way to

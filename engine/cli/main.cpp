@@ -29,6 +29,12 @@ commands:
         [--mistral-version v0.1|v0.2|v0.3] [--dim N] [--layers N] [--heads N] [--kv-heads N]
         [--ff N] [--ctx N] [--sliding-window N] [--vocab-from FILE] [--seed S] [--threads N]
       Write a Mistral-architecture GGUF with seeded random weights and the real vocabulary.
+  pull URI --dest DIR [--sha256 HEX] [--file NAME]
+      Download a model file to DIR/NAME (NAME: the URI's last segment), resuming a partial
+      download and checking its sha256 (--sha256, else the server's X-Linked-Etag or ETag).
+      URI: hf://ORG/REPO[@REVISION]/PATH (${HF_ENDPOINT:-https://huggingface.co}, token from
+      HF_TOKEN) or https://HOST/PATH (token from MF_PULL_TOKEN). Prints the file's path; exits 3
+      when access is denied, 4 when there is no such file, 1 on other failures.
 )";
 
 }  // namespace
@@ -45,6 +51,7 @@ int main(int argc, char** argv) {
     if (command == "info") return engine::cli::run_info(args);
     if (command == "synth") return engine::cli::run_synth(args);
     if (command == "serve") return engine::cli::run_serve(args);
+    if (command == "pull") return engine::cli::run_pull(args);
     std::fprintf(stderr, "mistral-engine: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const engine::cli::UsageError& e) {
