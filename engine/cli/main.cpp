@@ -18,9 +18,9 @@ commands:
            [--chat [--system TEXT]] [--json]
       Generate a continuation of TEXT (or, with --chat, an answer to it as a user message).
   serve --model F.gguf [--host ADDR] [--port N] [--served-model-name NAME] [--threads N]
-        [--max-num-seqs N] [--max-batch-tokens N] [--max-waiting N] [--kv-cache-memory SIZE]
-        [--drain-timeout SECONDS] [--max-body-bytes SIZE] [--http-threads N]
-        [--log-level LEVEL]
+        [--max-num-seqs N] [--max-batch-tokens N] [--max-model-len N] [--max-waiting N]
+        [--kv-cache-memory SIZE] [--drain-timeout SECONDS] [--max-body-bytes SIZE]
+        [--http-threads N] [--log-level LEVEL]
       Serve the OpenAI API (/v1/completions, /v1/chat/completions, /v1/models), /tokenize,
       /detokenize, /health and Prometheus /metrics, with continuous batching.
   info F.gguf [--tensors]

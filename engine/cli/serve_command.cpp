@@ -54,11 +54,11 @@ size_t parse_bytes(const std::string& name, const std::string& text) {
 }  // namespace
 
 int run_serve(const std::vector<std::string>& argv) {
-  const Args args(
-      argv,
-      {"model", "host", "port", "served-model-name", "max-num-seqs", "max-batch-tokens",
-       "kv-cache-memory", "threads", "max-waiting", "drain-timeout", "max-body-bytes", "log-level"},
-      {});
+  const Args args(argv,
+                  {"model", "host", "port", "served-model-name", "max-num-seqs", "max-batch-tokens",
+                   "kv-cache-memory", "threads", "max-waiting", "drain-timeout", "max-body-bytes",
+                   "log-level", "http-threads", "max-model-len"},
+                  {});
   const std::string path = args.required("model");
   const std::string host = args.str("host", "0.0.0.0");
   const auto port = static_cast<unsigned short>(args.integer("port", 8000, 0, 65535));
@@ -69,6 +69,7 @@ int run_serve(const std::vector<std::string>& argv) {
   SchedulerConfig sc;
   sc.max_num_seqs = static_cast<int32_t>(args.integer("max-num-seqs", 64, 1, 4096));
   sc.max_batch_tokens = static_cast<int32_t>(args.integer("max-batch-tokens", 512, 1, 1 << 20));
+  sc.max_model_len = static_cast<int32_t>(args.integer("max-model-len", 0, 0, 1 << 24));
   const auto max_waiting = static_cast<int32_t>(args.integer("max-waiting", 256, 0, 1 << 20));
   const std::chrono::seconds drain_timeout(args.integer("drain-timeout", 30, 0, 86400));
   // Parsing and tokenizing a large request must not stall every other connection.
@@ -147,8 +148,11 @@ int run_serve(const std::vector<std::string>& argv) {
     tokenizer = std::make_unique<Tokenizer>(load_vocabulary(model->file()));
     const size_t per_block = KvCache::bytes_per_token(model->config()) * sc.block_size;
     // By default room for every seat to fill the context, within 1 GiB.
-    const size_t wanted = static_cast<size_t>(sc.max_num_seqs) * model->config().context_length *
-                          KvCache::bytes_per_token(model->config());
+    const int32_t context = sc.max_model_len > 0
+                                ? std::min(sc.max_model_len, model->config().context_length)
+                                : model->config().context_length;
+    const size_t wanted =
+        static_cast<size_t>(sc.max_num_seqs) * context * KvCache::bytes_per_token(model->config());
     const size_t kv_bytes = args.has("kv-cache-memory")
                                 ? parse_bytes("kv-cache-memory", args.str("kv-cache-memory", ""))
                                 : std::min<size_t>(wanted, size_t{1} << 30);

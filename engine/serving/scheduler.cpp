@@ -75,7 +75,9 @@ Scheduler::Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerCo
 Scheduler::~Scheduler() = default;
 
 int32_t Scheduler::max_sequence_tokens() const {
-  return std::min(model_.config().context_length, cache_.n_blocks() * cache_.block_size());
+  int32_t limit = std::min(model_.config().context_length, cache_.n_blocks() * cache_.block_size());
+  if (config_.max_model_len > 0) limit = std::min(limit, config_.max_model_len);
+  return limit;
 }
 
 void Scheduler::validate(const SequenceSpec& spec) const {

@@ -30,6 +30,7 @@ struct SchedulerConfig {
   int32_t max_batch_tokens = 512;  // tokens per forward pass (decode + prefill chunks)
   int32_t kv_blocks = 1024;
   int32_t block_size = 16;
+  int32_t max_model_len = 0;  // longest sequence, prompt plus output; 0: the model's context
 };
 
 class Scheduler {

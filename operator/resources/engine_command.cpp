@@ -18,6 +18,7 @@ const std::vector<OperatorFlag>& operator_flags() {
       {"--threads", "spec.engine.threads"},
       {"--max-num-seqs", "spec.engine.maxNumSeqs"},
       {"--max-batch-tokens", "spec.engine.maxBatchTokens"},
+      {"--max-model-len", "spec.engine.contextLength"},
       {"--kv-cache-memory", "spec.engine.kvCacheMemory"},
   };
   return kFlags;
@@ -97,6 +98,9 @@ std::vector<std::string> serve_args(const nlohmann::json& isvc, const ModelSourc
     add("--max-num-seqs", std::to_string(*n));
   if (auto n = integer_field(isvc, "spec.engine.maxBatchTokens")) {
     add("--max-batch-tokens", std::to_string(*n));
+  }
+  if (auto n = integer_field(isvc, "spec.engine.contextLength")) {
+    add("--max-model-len", std::to_string(*n));
   }
   if (const nlohmann::json* kv = find_field(isvc, "spec.engine.kvCacheMemory")) {
     // The engine reads plain bytes; Kubernetes suffixes (Gi, G) differ from its own (GiB, G=GiB).

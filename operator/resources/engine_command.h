@@ -1,7 +1,7 @@
 // The mistral-engine command lines of an InferenceService's pods:
 //   engine:  mistral-engine serve --model PATH --host 0.0.0.0 --port 8000
 //            --served-model-name NAME [--threads N] [--max-num-seqs N] [--max-batch-tokens N]
-//            [--kv-cache-memory BYTES] [--drain-timeout S] EXTRA_ARGS...
+//            [--max-model-len N] [--kv-cache-memory BYTES] [--drain-timeout S] EXTRA_ARGS...
 //   init:    mistral-engine pull URI --dest /models [--sha256 HEX]
 #pragma once
 

@@ -115,6 +115,7 @@ TEST(ResourcesDeployment, CpuSample) {
   EXPECT_EQ(flag(argv, "--served-model-name"), "mistral-7b-instruct");
   EXPECT_EQ(flag(argv, "--threads"), "8");
   EXPECT_EQ(flag(argv, "--max-num-seqs"), "16");
+  EXPECT_EQ(flag(argv, "--max-model-len"), "8192");  // spec.engine.contextLength
   EXPECT_EQ(flag(argv, "--kv-cache-memory"), "2147483648");  // 2Gi in the engine's terms
   EXPECT_EQ(flag(argv, "--drain-timeout"), "30");
   EXPECT_EQ(flag(argv, "--max-batch-tokens"), "");

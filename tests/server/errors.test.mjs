@@ -32,7 +32,9 @@ describe('errors', () => {
 
   before(async () => {
     model = makeModel();
-    server = await startServer(model.file, ['--max-body-bytes', '64KiB'], { name: NAME });
+    server = await startServer(model.file, ['--max-body-bytes', '64KiB', '--max-model-len', '64'], {
+      name: NAME,
+    });
     openai = client(server);
   });
 
@@ -109,6 +111,16 @@ describe('errors', () => {
     assert.ok(e instanceof OpenAI.BadRequestError);
     assert.equal(e.code, 'context_length_exceeded');
     assert.equal(e.param, 'messages');
+  });
+
+  test('--max-model-len caps prompt plus output below the model\'s own context', async () => {
+    const models = await openai.models.list();
+    assert.equal(models.data[0].max_model_len, 64);
+    const e = await failure(openai.completions.create({ model: NAME, prompt: 'Hi', max_tokens: 64 }));
+    assert.ok(e instanceof OpenAI.BadRequestError, `got ${e?.constructor?.name}: ${e}`);
+    assert.equal(e.code, 'context_length_exceeded');
+    const ok = await openai.completions.create({ model: NAME, prompt: 'Hi', max_tokens: 8, temperature: 0 });
+    assert.equal(ok.usage.prompt_tokens + ok.usage.completion_tokens <= 64, true);
   });
 
   test('raw HTTP: malformed JSON, wrong types, too large, bad UTF-8, unknown routes, unknown fields', async () => {
