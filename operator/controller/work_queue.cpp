@@ -70,7 +70,9 @@ std::optional<std::string> WorkQueue::get() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.begin()->first);
+      // A copy: another thread may promote (erase) that entry while this one waits.
+      const Clock::time_point next = delayed_.begin()->first;
+      cv_.wait_until(lock, next);
     }
   }
   std::string key = std::move(queue_.front());
