@@ -84,12 +84,21 @@ class OperatorProcess {
     return text.str();
   }
 
-  // The port /metrics listens on, once the operator has logged it (0 until then).
-  int metrics_port() const {
-    static const std::regex pattern(R"(metrics on 127\.0\.0\.1:(\d+))");
-    std::smatch m;
-    const std::string text = log();
-    return std::regex_search(text, m, pattern) ? std::stoi(m[1]) : 0;
+  // The ports /metrics and the probes listen on, once the operator has logged them (0 until then).
+  int metrics_port() const { return logged_port(std::regex(R"(metrics on 127\.0\.0\.1:(\d+))")); }
+  int probe_port() const { return logged_port(std::regex(R"(probes on 127\.0\.0\.1:(\d+))")); }
+
+  // The HTTP status of GET `path` on the probe port; 0 when unreachable.
+  unsigned probe(const std::string& path) const {
+    try {
+      http::Client client;
+      http::Request request;
+      request.url = "http://127.0.0.1:" + std::to_string(probe_port()) + path;
+      request.timeout = std::chrono::seconds(5);
+      return client.send(request).status;
+    } catch (const std::exception&) {
+      return 0;
+    }
   }
 
   // The value of an unlabelled metric (or the sum over its label sets); -1 when unreadable.
@@ -146,6 +155,12 @@ class OperatorProcess {
     if (!exited) return -1;
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  int logged_port(const std::regex& pattern) const {
+    std::smatch m;
+    const std::string text = log();
+    return std::regex_search(text, m, pattern) ? std::stoi(m[1]) : 0;
   }
 
   std::filesystem::path log_;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "api_server.h"
@@ -127,7 +128,9 @@ class OperatorScenario : public ::testing::Test {
 };
 
 TEST_F(OperatorScenario, CreateMakesADeploymentServiceAndBudgetOwnedByTheResource) {
-  start_operator();
+  OperatorProcess& op = start_operator();
+  ASSERT_TRUE(eventually([&] { return op.probe("/readyz") == 200; }));
+  EXPECT_EQ(op.probe("/healthz"), 200u);
   const json created = create_isvc(sample("mistral-7b-cpu.yaml", "chat"));
   const std::string uid = created["metadata"]["uid"];
 
@@ -162,6 +165,16 @@ TEST_F(OperatorScenario, CreateMakesADeploymentServiceAndBudgetOwnedByTheResourc
   EXPECT_EQ(isvc["status"]["observedGeneration"], isvc["metadata"]["generation"]);
   EXPECT_NE(isvc["status"]["phase"], "Ready");
   EXPECT_EQ(condition("chat", "Ready")["status"], "False");
+
+  // Each creation is an Event on the InferenceService.
+  std::set<std::string> events;
+  for (const auto& event : client_->list(types::kEvent, kNs, {}).items) {
+    if (event["involvedObject"].value("uid", "") == uid && event.value("reason", "") == "Created") {
+      events.insert(event.value("message", ""));
+    }
+  }
+  EXPECT_EQ(events, (std::set<std::string>{"created Deployment chat", "created Service chat",
+                                           "created PodDisruptionBudget chat"}));
 }
 
 TEST_F(OperatorScenario, SpecChangeUpdatesTheDeployment) {
