@@ -344,7 +344,9 @@ TEST_F(OperatorScenario, TwoHundredInferenceServices) {
               double(rss) / (1 << 20));
   RecordProperty("operator_rss_bytes", std::to_string(rss));
   EXPECT_GT(rss, 0);
+#ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine multiply the footprint
   EXPECT_LT(rss, 256L << 20);
+#endif
 }
 
 }  // namespace
