@@ -61,9 +61,7 @@ void HttpSession::close(bool only_watch) {
   });
 }
 
-void HttpSession::shutdown() {
-  if (closed_) return;
-  closed_ = true;
+void HttpSession::stop_watching() {
   if (watcher_id_ != 0) {
     config_.core->stop_watch(watcher_id_);
     watcher_id_ = 0;
@@ -71,6 +69,12 @@ void HttpSession::shutdown() {
   watch_.reset();
   watch_timeout_.cancel();
   bookmark_timer_.cancel();
+}
+
+void HttpSession::shutdown() {
+  if (closed_) return;
+  closed_ = true;
+  stop_watching();
   beast::error_code ec;
   beast::get_lowest_layer(stream_).socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
   beast::get_lowest_layer(stream_).socket().close(ec);
@@ -189,13 +193,7 @@ void HttpSession::arm_bookmark() {
 }
 
 void HttpSession::end_watch(bool close_after) {
-  if (watcher_id_ != 0) {
-    config_.core->stop_watch(watcher_id_);
-    watcher_id_ = 0;
-  }
-  watch_.reset();
-  watch_timeout_.cancel();
-  bookmark_timer_.cancel();
+  stop_watching();
   enqueue("0\r\n\r\n");
   close_after_write_ = close_after;
 }

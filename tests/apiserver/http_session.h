@@ -44,6 +44,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void start_watch(const WatchParams& params);
   void enqueue(std::string data);
   void write_next();
+  // Detaches from the watch hub and cancels the watch's timers.
+  void stop_watching();
   void end_watch(bool close_after);
   void arm_bookmark();
   void shutdown();
