@@ -11,7 +11,8 @@ echo "== unit and conformance tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMF_SANITIZE=ON -DMF_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DMF_SANITIZE=ON \
+  -DMF_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan --target engine_tests operator_tests
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 ./build-asan/tests/engine_tests --gtest_brief=1
