@@ -101,20 +101,29 @@ M& Family<M>::with(const Labels& labels) {
   std::lock_guard lock(mutex_);
   auto it = by_labels_.find(full);
   if (it != by_labels_.end()) return *it->second;
-  std::unique_ptr<M> m;
+  std::shared_ptr<M> m;
   if constexpr (std::is_same_v<M, Histogram>) {
-    m = std::make_unique<Histogram>(buckets_);
+    m = std::make_shared<Histogram>(buckets_);
   } else {
-    m = std::make_unique<M>();
+    m = std::make_shared<M>();
   }
   M& ref = *m;
-  ordered_.emplace_back(full, m.get());
+  ordered_.emplace_back(full, m);
   by_labels_.emplace(std::move(full), std::move(m));
   return ref;
 }
 
 template <class M>
-std::vector<std::pair<Labels, const M*>> Family<M>::children() const {
+void Family<M>::remove(const Labels& labels) {
+  Labels full = const_labels_;
+  full.insert(full.end(), labels.begin(), labels.end());
+  std::lock_guard lock(mutex_);
+  if (by_labels_.erase(full) == 0) return;
+  std::erase_if(ordered_, [&full](const auto& child) { return child.first == full; });
+}
+
+template <class M>
+std::vector<std::pair<Labels, std::shared_ptr<const M>>> Family<M>::children() const {
   std::lock_guard lock(mutex_);
   return ordered_;
 }

@@ -67,20 +67,23 @@ class Family {
         buckets_(std::move(buckets)) {}
 
   // The child for these labels (added after the registry's constant labels); created on first use.
+  // The reference stays valid until remove() of the same labels.
   M& with(const Labels& labels = {});
+  // Drops the child (a series whose object is gone), so it is no longer rendered.
+  void remove(const Labels& labels);
 
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
-  // Children in creation order with their full label sets.
-  std::vector<std::pair<Labels, const M*>> children() const;
+  // Children in creation order with their full label sets; safe to read while others remove.
+  std::vector<std::pair<Labels, std::shared_ptr<const M>>> children() const;
 
  private:
   std::string name_, help_;
   Labels const_labels_;
   std::vector<double> buckets_;
   mutable std::mutex mutex_;
-  std::map<Labels, std::unique_ptr<M>> by_labels_;
-  std::vector<std::pair<Labels, const M*>> ordered_;
+  std::map<Labels, std::shared_ptr<M>> by_labels_;
+  std::vector<std::pair<Labels, std::shared_ptr<const M>>> ordered_;
 };
 
 class Registry {

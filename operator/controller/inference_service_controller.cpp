@@ -111,6 +111,13 @@ InferenceServiceController::InferenceServiceController(kube::ApiClient& client,
                                  counters_for(metrics_, types::kPodDisruptionBudget.plural));
   pods_ = std::make_unique<Informer>(client_, types::kPod, ns, kManagedPodsSelector, child,
                                      counters_for(metrics_, types::kPod.plural));
+  // The EndpointSlice controller copies the Service's labels onto its slices.
+  endpoint_slices_ = std::make_unique<Informer>(
+      client_, types::kEndpointSlice, ns, kManagedPodsSelector, [](const json&) {},
+      counters_for(metrics_, types::kEndpointSlice.plural));
+  autoscaler_ = std::make_unique<QueueDepthAutoscaler>(
+      AutoscalerCaches{*inference_services_, *deployments_, *pods_, *endpoint_slices_}, events_,
+      metrics_, [this](const std::string& key) { queue_.add(key); }, options_.autoscaler);
 }
 
 InferenceServiceController::~InferenceServiceController() { stop(); }
@@ -139,15 +146,16 @@ void InferenceServiceController::on_child_change(const json& object) {
 
 void InferenceServiceController::start_informers() {
   for (Informer* informer : {inference_services_.get(), deployments_.get(), services_.get(),
-                             disruption_budgets_.get(), pods_.get()}) {
+                             disruption_budgets_.get(), pods_.get(), endpoint_slices_.get()}) {
     informer->start();
   }
 }
 
 bool InferenceServiceController::wait_synced(std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (const Informer* informer : {inference_services_.get(), deployments_.get(), services_.get(),
-                                   disruption_budgets_.get(), pods_.get()}) {
+  for (const Informer* informer :
+       {inference_services_.get(), deployments_.get(), services_.get(), disruption_budgets_.get(),
+        pods_.get(), endpoint_slices_.get()}) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (!informer->wait_synced(std::max(left, std::chrono::milliseconds(0)))) return false;
@@ -159,16 +167,18 @@ void InferenceServiceController::start_workers() {
   for (const auto& isvc : inference_services_->list()) queue_.add(object_key(isvc));
   for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker(); });
   resync_ = std::thread([this] { resync_loop(); });
+  autoscaler_->start();
 }
 
 void InferenceServiceController::stop() {
   if (stopping_.exchange(true)) return;
+  autoscaler_->stop();
   queue_.shut_down();
   resync_cv_.notify_all();
   for (auto& t : workers_) t.join();
   if (resync_.joinable()) resync_.join();
   for (Informer* informer : {inference_services_.get(), deployments_.get(), services_.get(),
-                             disruption_budgets_.get(), pods_.get()}) {
+                             disruption_budgets_.get(), pods_.get(), endpoint_slices_.get()}) {
     informer->stop();
   }
 }
@@ -209,17 +219,20 @@ void InferenceServiceController::worker() {
 }
 
 int InferenceServiceController::desired_replicas(const json& isvc,
-                                                 const std::optional<json>& deployment) const {
+                                                 const std::optional<json>& deployment,
+                                                 const std::optional<ScaleReport>& scale) const {
   const json& spec = isvc.value("spec", json::object());
   const json& scaling = spec.value("scaling", json::object());
   if (scaling.value("mode", "none") != "queueDepth") return spec.value("replicas", 1);
-  // Queue-depth scaling owns the count; until it has decided, keep what runs, within bounds.
+  // The autoscaler owns the count; until it has decided, keep what runs. Bounds apply at once
+  // when the spec changes them.
   const int min_replicas = scaling.value("minReplicas", 1);
   const int max_replicas = std::max(min_replicas, scaling.value("maxReplicas", 4));
-  const int current =
-      deployment ? deployment->value("spec", json::object()).value("replicas", min_replicas)
-                 : min_replicas;
-  return std::clamp(current, min_replicas, max_replicas);
+  int replicas = deployment
+                     ? deployment->value("spec", json::object()).value("replicas", min_replicas)
+                     : min_replicas;
+  if (scale) replicas = scale->desired_replicas;
+  return std::clamp(replicas, min_replicas, max_replicas);
 }
 
 void InferenceServiceController::apply_owned(const json& isvc, const kube::ResourceType& type,
@@ -267,7 +280,9 @@ void InferenceServiceController::reconcile(const std::string& key) {
   input.isvc = &*isvc;
   input.problems = resources::validate_spec(*isvc);
   const std::optional<json> deployment = deployments_->get(ns, name);
-  input.desired_replicas = desired_replicas(*isvc, deployment);
+  const std::optional<ScaleReport> scale = autoscaler_->report(key, uid_of(*isvc));
+  input.desired_replicas = desired_replicas(*isvc, deployment, scale);
+  if (scale) input.autoscaling = scale->status;
   if (input.problems.empty()) {
     try {
       apply_owned(*isvc, types::kDeployment,

@@ -14,6 +14,7 @@
 #include "controller/event_recorder.h"
 #include "controller/informer.h"
 #include "controller/operator_metrics.h"
+#include "controller/queue_depth_autoscaler.h"
 #include "controller/work_queue.h"
 #include "kube/api_client.h"
 #include "resources/engine_defaults.h"
@@ -27,6 +28,7 @@ struct ControllerOptions {
   // Every InferenceService is reconciled at least this often, whatever the events say.
   std::chrono::seconds resync_period{600};
   resources::EngineDefaults engine_defaults;
+  AutoscalerOptions autoscaler;
 };
 
 class InferenceServiceController {
@@ -38,7 +40,7 @@ class InferenceServiceController {
   // Caches fill before leadership, so a new leader starts from warm caches.
   void start_informers();
   bool wait_synced(std::chrono::milliseconds timeout) const;
-  // Starts reconciling (once leading).
+  // Starts reconciling and autoscaling (once leading).
   void start_workers();
   void stop();
 
@@ -57,7 +59,8 @@ class InferenceServiceController {
   void apply_owned(const json& isvc, const kube::ResourceType& type, const json& desired,
                    const std::optional<json>& actual);
   void write_status(const json& isvc, const json& status);
-  int desired_replicas(const json& isvc, const std::optional<json>& deployment) const;
+  int desired_replicas(const json& isvc, const std::optional<json>& deployment,
+                       const std::optional<ScaleReport>& scale) const;
 
   kube::ApiClient& client_;
   const ControllerOptions options_;
@@ -69,6 +72,8 @@ class InferenceServiceController {
   std::unique_ptr<Informer> services_;
   std::unique_ptr<Informer> disruption_budgets_;
   std::unique_ptr<Informer> pods_;
+  std::unique_ptr<Informer> endpoint_slices_;  // the autoscaler's scrape addresses
+  std::unique_ptr<QueueDepthAutoscaler> autoscaler_;
   std::vector<std::thread> workers_;
   std::thread resync_;
   std::atomic<bool> stopping_{false};

@@ -34,6 +34,18 @@ OperatorMetrics::OperatorMetrics()
       inference_services(registry
                              .gauge("mistral_operator_inference_services",
                                     "InferenceServices in the operator's cache.")
-                             .with()) {}
+                             .with()),
+      observed_queue_depth(registry.gauge(
+          "mistral_operator_observed_queue_depth",
+          "Requests waiting, summed over an autoscaled InferenceService's replicas, at the last "
+          "poll.")),
+      desired_replicas(registry.gauge(
+          "mistral_operator_desired_replicas",
+          "Replicas the queue-depth autoscaler last asked for, per InferenceService.")),
+      scale_events(registry.counter("mistral_operator_scale_events_total",
+                                    "Replica count changes made by the queue-depth autoscaler, "
+                                    "by InferenceService and direction.")),
+      engine_scrapes(registry.counter("mistral_operator_engine_scrapes_total",
+                                      "Reads of an engine replica's /metrics, by result.")) {}
 
 }  // namespace controller

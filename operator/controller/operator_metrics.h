@@ -18,6 +18,11 @@ struct OperatorMetrics {
   prom::Family<prom::Counter>& api_writes;      // labels resource, verb
   prom::Gauge& leader;
   prom::Gauge& inference_services;
+  // The queue-depth autoscaler, per InferenceService (labels namespace, inferenceservice).
+  prom::Family<prom::Gauge>& observed_queue_depth;
+  prom::Family<prom::Gauge>& desired_replicas;
+  prom::Family<prom::Counter>& scale_events;    // plus label direction: up, down
+  prom::Family<prom::Counter>& engine_scrapes;  // label result: success, failure
 };
 
 }  // namespace controller

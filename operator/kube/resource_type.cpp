@@ -23,6 +23,7 @@ const ResourceType kPodDisruptionBudget{"policy", "v1", "poddisruptionbudgets",
 const ResourceType kPod{"", "v1", "pods", "Pod"};
 const ResourceType kEvent{"", "v1", "events", "Event"};
 const ResourceType kLease{"coordination.k8s.io", "v1", "leases", "Lease"};
+const ResourceType kEndpointSlice{"discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"};
 
 }  // namespace resource_types
 

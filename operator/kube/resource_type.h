@@ -28,6 +28,7 @@ extern const ResourceType kPodDisruptionBudget;
 extern const ResourceType kPod;
 extern const ResourceType kEvent;
 extern const ResourceType kLease;
+extern const ResourceType kEndpointSlice;
 
 }  // namespace resource_types
 

@@ -149,18 +149,19 @@ json engine_container(const json& isvc, const ModelSource& source, const std::st
   json mounts = json::array();
   if (source.kind != ModelSourceKind::kFile) mounts.push_back(model_mount(isvc, source, true));
   mounts.push_back({{"name", "tmp"}, {"mountPath", "/tmp"}});
-  json c = {{"name", std::string(kEngineContainer)},
-            {"image", image},
-            {"command", {"mistral-engine"}},
-            {"args", serve_args(isvc, source, drain_timeout)},
-            {"ports", {{{"name", "http"}, {"containerPort", kEnginePort}, {"protocol", "TCP"}}}},
-            {"startupProbe", startup_probe(startup_budget_seconds(size, defaults))},
-            {"readinessProbe", readiness_probe()},
-            {"livenessProbe", liveness_probe(drain_timeout)},
-            {"lifecycle", {{"preStop", pre_stop(defaults)}}},
-            {"volumeMounts", mounts},
-            {"securityContext", container_security_context()},
-            {"terminationMessagePolicy", "FallbackToLogsOnError"}};
+  json c = {
+      {"name", std::string(kEngineContainer)},
+      {"image", image},
+      {"command", {"mistral-engine"}},
+      {"args", serve_args(isvc, source, drain_timeout)},
+      {"ports", {{{"name", kHttpPortName}, {"containerPort", kEnginePort}, {"protocol", "TCP"}}}},
+      {"startupProbe", startup_probe(startup_budget_seconds(size, defaults))},
+      {"readinessProbe", readiness_probe()},
+      {"livenessProbe", liveness_probe(drain_timeout)},
+      {"lifecycle", {{"preStop", pre_stop(defaults)}}},
+      {"volumeMounts", mounts},
+      {"securityContext", container_security_context()},
+      {"terminationMessagePolicy", "FallbackToLogsOnError"}};
   if (!defaults.image_pull_policy.empty()) c["imagePullPolicy"] = defaults.image_pull_policy;
   if (json res = engine_resources(isvc); !res.empty()) c["resources"] = res;
   // The NVIDIA container toolkit exposes only compute and utility libraries by default; the

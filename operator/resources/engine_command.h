@@ -16,6 +16,8 @@
 namespace resources {
 
 inline constexpr int kEnginePort = 8000;
+// The engine container's port name: the Service, the probes and the autoscaler's scrapes use it.
+inline constexpr const char* kHttpPortName = "http";
 
 // A serve flag the operator writes, and the spec field that sets it ("" when the operator
 // alone decides it). extraArgs may not repeat these: the engine would pick one of the two.

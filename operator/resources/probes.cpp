@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "resources/engine_command.h"
+
 namespace resources {
 namespace {
 
-nlohmann::json health_get() { return {{"path", "/health"}, {"port", "http"}}; }
+nlohmann::json health_get() { return {{"path", "/health"}, {"port", kHttpPortName}}; }
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 

@@ -24,9 +24,9 @@ nlohmann::json service(const nlohmann::json& isvc) {
            {{"type", type},
             {"selector", selector_labels(name)},
             {"ports",
-             {{{"name", "http"},
+             {{{"name", kHttpPortName},
                {"port", service_port(isvc)},
-               {"targetPort", "http"},
+               {"targetPort", kHttpPortName},
                {"protocol", "TCP"},
                {"appProtocol", "http"}}}}}}};
 }

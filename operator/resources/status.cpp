@@ -159,6 +159,37 @@ class StatusBuilder {
     return best;
   }
 
+  // queueDepth, lastScaleTime and the Scaled condition: the autoscaler's, or the recorded ones
+  // until it reports.
+  void autoscaling(json& status, json& conditions,
+                   const std::optional<AutoscalingStatus>& reported) const {
+    const auto keep = [&](const char* key) {
+      if (const auto it = old_.find(key); it != old_.end()) status[key] = *it;
+    };
+    if (!reported) {
+      keep("queueDepth");
+      keep("lastScaleTime");
+      if (const auto it = old_.find("conditions"); it != old_.end() && it->is_array()) {
+        for (const json& c : *it) {
+          if (safe_text(c, "type") == "Scaled") conditions.push_back(c);
+        }
+      }
+      return;
+    }
+    if (reported->queue_depth) {
+      status["queueDepth"] = std::max(0.0, *reported->queue_depth);
+    } else {
+      keep("queueDepth");
+    }
+    if (reported->last_scale_time) {
+      status["lastScaleTime"] = format_rfc3339(*reported->last_scale_time);
+    } else {
+      keep("lastScaleTime");
+    }
+    condition(conditions, "Scaled", reported->condition.scaled, reported->condition.reason,
+              reported->condition.message);
+  }
+
   int64_t generation() const { return generation_; }
   const json& old() const { return old_; }
 
@@ -295,6 +326,9 @@ json compute_status(const StatusInput& in) {
       b.condition(conditions, "Degraded", false, "AsExpected", "no failure");
     }
   }
+  const bool queue_depth_mode =
+      safe_text(safe_object(safe_object(isvc, "spec"), "scaling"), "mode") == "queueDepth";
+  if (queue_depth_mode) b.autoscaling(status, conditions, in.autoscaling);
   status["conditions"] = conditions;
 
   if (std::optional<json> last = b.last_failure(failures_seen)) status["lastFailure"] = *last;

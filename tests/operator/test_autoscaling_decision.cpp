@@ -97,6 +97,14 @@ TEST(AutoscalingDecision, UnusableGaugesCountAsMissing) {
   EXPECT_EQ(decide_once(instant(), 1, {ready(0, inf, 0)}).counts.missing, 1);
 }
 
+TEST(AutoscalingDecision, GaugesWhoseSumOverflowsScaleToMaxReplicas) {
+  const double huge = std::numeric_limits<double>::max() / 2;
+  const Decision decision = decide_once(instant(10), 3, Samples(3, ready(huge, huge, 1)));
+  EXPECT_EQ(decision.counts.reporting, 3);
+  EXPECT_EQ(decision.desired, 10);
+  EXPECT_EQ(decision.limited_by, Limit::kMaxReplicas);
+}
+
 TEST(AutoscalingDecision, NoMetricsAtAllHoldsAndRemembersNothing) {
   const Decision decision = decide_once(instant(), 3, {unread(), starting(), unread()});
   EXPECT_EQ(decision.desired, 3);

@@ -108,7 +108,8 @@ class StatusScript {
  public:
   StatusScript() : isvc_(sample("mistral-7b-cpu.yaml")) {}
 
-  json step(int now, const std::vector<json>& pods, const json* deployment, int desired = 2) {
+  json step(int now, const std::vector<json>& pods, const json* deployment, int desired = 2,
+            std::optional<AutoscalingStatus> autoscaling = std::nullopt) {
     deployment_ = deployment ? *deployment : json();
     StatusInput in;
     in.isvc = &isvc_;
@@ -116,6 +117,7 @@ class StatusScript {
     in.pods = pods;
     in.desired_replicas = desired;
     in.now = at(now);
+    in.autoscaling = std::move(autoscaling);
     json status = compute_status(in);
     isvc_["status"] = status;
     return status;
@@ -441,6 +443,56 @@ TEST(ResourcesStatus, OnlyOperatorFieldsAndBoundedMessages) {
     EXPECT_NO_THROW((void)st.dump()) << name;
   }
   EXPECT_THROW(compute_status(StatusInput{}), std::invalid_argument);
+}
+
+TEST(ResourcesStatus, AutoscalerFieldsWithQueueDepthScaling) {
+  StatusScript s;
+  s.isvc()["spec"]["scaling"] = {{"mode", "queueDepth"}, {"minReplicas", 1}, {"maxReplicas", 4}};
+  const json d = deployment_with(1, 1, 1);
+  const std::vector<json> pods = {pod("a", 0, ready_status(30))};
+
+  // A new leader before its first poll: nothing to report, nothing invented.
+  json st = s.step(40, pods, &d, 1);
+  EXPECT_FALSE(st.contains("queueDepth"));
+  EXPECT_FALSE(st.contains("lastScaleTime"));
+  for (const json& c : st["conditions"]) EXPECT_NE(c["type"], "Scaled");
+
+  AutoscalingStatus polled{0, std::nullopt, {true, "Stable", "held at 1: queue 0 ..."}};
+  st = s.step(45, pods, &d, 1, polled);
+  EXPECT_EQ(st["queueDepth"], 0);
+  EXPECT_FALSE(st.contains("lastScaleTime"));
+  EXPECT_EQ(condition(st, "Scaled")["status"], "True");
+  EXPECT_EQ(condition(st, "Scaled")["reason"], "Stable");
+  expect_condition_shape(st, 1);
+
+  AutoscalingStatus scaled{14, at(50), {true, "ScaledUp", "scaled 1→4: queue 14 over target 4"}};
+  st = s.step(50, pods, &d, 4, scaled);
+  EXPECT_EQ(st["queueDepth"], 14);
+  EXPECT_EQ(st["lastScaleTime"], ts(50));
+  EXPECT_EQ(st["desiredReplicas"], 4);
+  EXPECT_EQ(condition(st, "Scaled")["message"], "scaled 1→4: queue 14 over target 4");
+  // Scaled stayed True: its transition time is the first poll's.
+  EXPECT_EQ(condition(st, "Scaled")["lastTransitionTime"], ts(45));
+
+  // The operator restarts: until the new autoscaler polls, the recorded fields stay.
+  const json kept = s.step(60, pods, &d, 4);
+  EXPECT_EQ(kept["queueDepth"], 14);
+  EXPECT_EQ(kept["lastScaleTime"], ts(50));
+  EXPECT_EQ(condition(kept, "Scaled"), condition(st, "Scaled"));
+
+  // Polled again, not scaled yet: the recorded lastScaleTime stays.
+  st = s.step(65, pods, &d, 4,
+              AutoscalingStatus{3, std::nullopt, {false, "MetricsUnavailable", "x"}});
+  EXPECT_EQ(st["lastScaleTime"], ts(50));
+  EXPECT_EQ(condition(st, "Scaled")["status"], "False");
+  EXPECT_EQ(condition(st, "Scaled")["lastTransitionTime"], ts(65));
+
+  // Another mode: the autoscaler's fields go.
+  s.isvc()["spec"]["scaling"] = {{"mode", "none"}};
+  st = s.step(70, pods, &d, 2, scaled);
+  EXPECT_FALSE(st.contains("queueDepth"));
+  EXPECT_FALSE(st.contains("lastScaleTime"));
+  for (const json& c : st["conditions"]) EXPECT_NE(c["type"], "Scaled");
 }
 
 }  // namespace
