@@ -16,6 +16,7 @@
 #include "controller/json_log_format.h"
 #include "controller/leader_election.h"
 #include "controller/operator_metrics.h"
+#include "controller/rbac_rules.h"
 #include "http/http_server.h"
 #include "kube/api_client.h"
 #include "kube/cluster_config.h"
@@ -48,6 +49,7 @@ options:
   --health-probe-bind-address ADDR:PORT  /healthz and /readyz (default 0.0.0.0:8081)
   --log-level LEVEL          trace, debug, info, warn, error (default info)
   --log-format FORMAT        text or json (default text)
+  --print-rbac-rules         print the RBAC rules the operator needs (JSON) and exit
 )";
 
 namespace net = boost::asio;
@@ -224,6 +226,10 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args == std::vector<std::string>{"--print-rbac-rules"}) {
+    std::puts(controller::required_rbac_rules().dump(2).c_str());
     return 0;
   }
   try {
