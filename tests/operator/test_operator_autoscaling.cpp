@@ -145,8 +145,9 @@ TEST_F(OperatorAutoscaling, QueueUpScalesOutWithinTheWindowAndBackInAfterTheScal
   EXPECT_GT(status("chat").value("queueDepth", 0.0), 0);
 
   // Load stops: back to one replica once the 5 s scale-down window has passed.
-  load->stop();
+  // Timed from the stop request: stopping waits for the queued requests to finish.
   const auto stopped = std::chrono::steady_clock::now();
+  load->stop();
   ASSERT_TRUE(eventually([&] { return deployment_replicas("chat") == 1; }, 30s));
   EXPECT_GE(std::chrono::steady_clock::now() - stopped, 4s);
   ASSERT_TRUE(eventually([&] {
