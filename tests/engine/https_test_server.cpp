@@ -1,5 +1,6 @@
 #include "https_test_server.h"
 
+#include <netdb.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -19,6 +20,17 @@
 #include <utility>
 
 namespace mf_test {
+
+bool localhost_resolves() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const bool ok = ::getaddrinfo("localhost", nullptr, &hints, &found) == 0;
+  if (found) ::freeaddrinfo(found);
+  return ok;
+}
+
 namespace {
 
 namespace asio = boost::asio;

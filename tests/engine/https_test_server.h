@@ -20,6 +20,10 @@ namespace mf_test {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// Whether "localhost" resolves here. Tests that need a second host name for the same server skip
+// without it: a minimal root file system may have no /etc/hosts.
+bool localhost_resolves();
+
 struct ServedRequest {
   std::string method;
   std::string target;
