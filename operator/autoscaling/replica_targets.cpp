@@ -3,6 +3,7 @@
 #include <map>
 
 #include "resources/engine_command.h"
+#include "resources/json_fields.h"
 #include "resources/pod_state.h"
 
 namespace autoscaling {
@@ -11,24 +12,15 @@ namespace {
 
 using json = nlohmann::json;
 
-const json& field(const json& object, const char* key) {
-  static const json null;
-  if (!object.is_object()) return null;
-  const auto it = object.find(key);
-  return it == object.end() ? null : *it;
-}
-
-std::string text(const json& object, const char* key) {
-  const json& value = field(object, key);
-  return value.is_string() ? value.get<std::string>() : "";
-}
+using resources::member;
+const auto text = resources::member_text;
 
 // The slice's port for the engine's named port, 0 when it has none.
 int http_port(const json& slice) {
-  const json& ports = field(slice, "ports");
+  const json& ports = member(slice, "ports");
   if (!ports.is_array()) return 0;
   for (const json& port : ports) {
-    const json& number = field(port, "port");
+    const json& number = member(port, "port");
     if (text(port, "name") == resources::kHttpPortName && number.is_number_integer()) {
       const int value = number.get<int>();
       return value > 0 && value <= 65535 ? value : 0;
@@ -45,13 +37,13 @@ std::map<std::string, std::string> ready_endpoints(const std::vector<json>& slic
     const std::string type = text(slice, "addressType");
     if (type != "IPv4" && type != "IPv6") continue;
     const int port = http_port(slice);
-    const json& endpoints = field(slice, "endpoints");
+    const json& endpoints = member(slice, "endpoints");
     if (port == 0 || !endpoints.is_array()) continue;
     for (const json& endpoint : endpoints) {
-      const json& ready = field(field(endpoint, "conditions"), "ready");
+      const json& ready = member(member(endpoint, "conditions"), "ready");
       if (ready.is_boolean() && !ready.get<bool>()) continue;
-      const json& ref = field(endpoint, "targetRef");
-      const json& addresses = field(endpoint, "addresses");
+      const json& ref = member(endpoint, "targetRef");
+      const json& addresses = member(endpoint, "addresses");
       if (text(ref, "kind") != "Pod" || !addresses.is_array() || addresses.empty() ||
           !addresses[0].is_string()) {
         continue;
@@ -76,7 +68,7 @@ std::vector<ReplicaTarget> replica_targets(const std::vector<json>& pods,
         replica_phase(resources::classify_pod(pod, model_uri));
     if (!phase) continue;
     ReplicaTarget target;
-    target.pod = text(field(pod, "metadata"), "name");
+    target.pod = text(member(pod, "metadata"), "name");
     target.phase = *phase;
     if (*phase == ReplicaPhase::kReady) {
       if (const auto it = urls.find(target.pod); it != urls.end()) target.metrics_url = it->second;

@@ -10,6 +10,7 @@
 #include "autoscaling/engine_scrape.h"
 #include "autoscaling/prometheus_source.h"
 #include "autoscaling/replica_targets.h"
+#include "resources/json_fields.h"
 #include "resources/labels.h"
 
 namespace controller {
@@ -22,22 +23,13 @@ using autoscaling::Clock;
 constexpr std::chrono::seconds kTick{1};
 constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
 
-const json& member(const json& object, const char* key) {
-  static const json null;
-  if (!object.is_object()) return null;
-  const auto it = object.find(key);
-  return it == object.end() ? null : *it;
-}
-
-std::string text(const json& object, const char* key) {
-  const json& value = member(object, key);
-  return value.is_string() ? value.get<std::string>() : "";
-}
+using resources::member;
+const auto text = resources::member_text;
 
 bool has_label(const json& object, const std::string& ns, std::string_view label,
                const std::string& value) {
   const json& meta = member(object, "metadata");
-  return text(meta, "namespace") == ns && text(member(meta, "labels"), label.data()) == value;
+  return text(meta, "namespace") == ns && text(member(meta, "labels"), label) == value;
 }
 
 prom::Labels series(const std::string& ns, const std::string& name) {

@@ -78,4 +78,16 @@ std::string object_name(const nlohmann::json& obj) {
   return *name;
 }
 
+const nlohmann::json& member(const nlohmann::json& object, std::string_view key) {
+  static const nlohmann::json null;
+  if (!object.is_object()) return null;
+  const auto it = object.find(key);
+  return it == object.end() ? null : *it;
+}
+
+std::string member_text(const nlohmann::json& object, std::string_view key) {
+  const nlohmann::json& value = member(object, key);
+  return value.is_string() ? value.get<std::string>() : std::string();
+}
+
 }  // namespace resources

@@ -33,6 +33,12 @@ std::optional<double> number_field(const nlohmann::json& root, std::string_view 
 const nlohmann::json* object_field(const nlohmann::json& root, std::string_view path);
 const nlohmann::json* array_field(const nlohmann::json& root, std::string_view path);
 
+// Lenient reads of what the cluster reports (statuses, pods, EndpointSlices), where an odd shape
+// means "not reported" rather than an error: the member `key` of an object, or a null JSON value;
+// its text, or "" unless it is a string.
+const nlohmann::json& member(const nlohmann::json& object, std::string_view key);
+std::string member_text(const nlohmann::json& object, std::string_view key);
+
 // metadata.name, which every builder needs: a SpecError when missing or empty.
 std::string object_name(const nlohmann::json& obj);
 

@@ -5,23 +5,14 @@
 #include <string_view>
 
 #include "resources/deployment.h"
+#include "resources/json_fields.h"
 
 namespace resources {
 namespace {
 
 using nlohmann::json;
 
-const json& member(const json& obj, std::string_view key) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  const auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
-
-std::string text(const json& obj, std::string_view key) {
-  const json& v = member(obj, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+const auto text = member_text;
 
 std::optional<Clock::time_point> time_of(const json& obj, std::string_view key) {
   const json& v = member(obj, key);

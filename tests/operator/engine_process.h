@@ -2,9 +2,7 @@
 // `mistral-engine serve` on 127.0.0.1 at a free port standing in for an engine pod.
 #pragma once
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -19,20 +17,11 @@ namespace operator_test {
 
 // Runs argv to completion with its output in `log`; throws unless it exits 0.
 inline void run_to_end(std::vector<std::string> args, const std::filesystem::path& log) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const std::string what = args[0] + " " + args[1];
+  const pid_t pid = spawn_logged(std::move(args), log);
   int status = 0;
-  if (rc != 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-      WEXITSTATUS(status) != 0) {
-    throw std::runtime_error(args[0] + " " + args[1] + " failed; see " + log.string());
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(what + " failed; see " + log.string());
   }
 }
 
@@ -67,16 +56,7 @@ class EngineProcess {
                                      "tiny",
                                      "--kv-cache-memory",
                                      "64MiB"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+    pid_ = spawn_logged(std::move(args), log);
     const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
     eventually(
         [&] {
