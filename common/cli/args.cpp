@@ -1,6 +1,7 @@
 #include "cli/args.h"
 
 #include <charconv>
+#include <iterator>
 
 namespace cli {
 
@@ -30,23 +31,28 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& op
   }
 }
 
+const std::string* Args::last(const std::string& name) const {
+  const auto [begin, end] = values_.equal_range(name);
+  return begin == end ? nullptr : &std::prev(end)->second;
+}
+
 std::string Args::str(const std::string& name, const std::string& fallback) const {
-  auto it = values_.find(name);
-  return it == values_.end() ? fallback : it->second;
+  const std::string* value = last(name);
+  return value ? *value : fallback;
 }
 
 std::string Args::required(const std::string& name) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) throw UsageError("--" + name + " is required");
-  return it->second;
+  const std::string* value = last(name);
+  if (!value) throw UsageError("--" + name + " is required");
+  return *value;
 }
 
 long long Args::integer(const std::string& name, long long fallback, long long lo,
                         long long hi) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) return fallback;
+  const std::string* value = last(name);
+  if (!value) return fallback;
   long long v = 0;
-  const std::string& s = it->second;
+  const std::string& s = *value;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size()) {
     throw UsageError("--" + name + " must be an integer, got '" + s + "'");
@@ -59,9 +65,9 @@ long long Args::integer(const std::string& name, long long fallback, long long l
 }
 
 double Args::number(const std::string& name, double fallback, double lo, double hi) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) return fallback;
-  const std::string& s = it->second;
+  const std::string* value = last(name);
+  if (!value) return fallback;
+  const std::string& s = *value;
   double v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size()) {

@@ -22,6 +22,7 @@ class Args {
        const std::set<std::string>& flags);
 
   bool has(const std::string& name) const { return values_.count(name) > 0; }
+  // A repeated option's last value wins, as on most command lines; all() returns every value.
   bool flag(const std::string& name) const { return has(name); }
   std::string str(const std::string& name, const std::string& fallback) const;
   std::string required(const std::string& name) const;
@@ -31,6 +32,8 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
+  const std::string* last(const std::string& name) const;  // nullptr when absent
+
   std::multimap<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };
