@@ -86,7 +86,11 @@ ApiError unsupported_media_type(const std::string& content_type) {
 }
 
 HttpResponse status_response(int code, const ordered_json& status) {
-  return HttpResponse{code, "application/json", status.dump(), {}};
+  // Messages may quote a request body that is not UTF-8 (a binary encoding): replace, not throw.
+  return HttpResponse{code,
+                      "application/json",
+                      status.dump(-1, ' ', false, ordered_json::error_handler_t::replace),
+                      {}};
 }
 
 HttpResponse page_not_found() {

@@ -1,6 +1,7 @@
 #include "request_body.h"
 
 #include "api_errors.h"
+#include "protobuf_body.h"
 #include "yaml_json.h"
 
 namespace fakeapi {
@@ -22,7 +23,9 @@ json decode_object(const ResourceType& type, const std::string& body,
   json obj;
   const std::string unrecognized =
       "the object provided is unrecognized (must be of type " + type.kind + "): ";
-  if (content_type.find("yaml") != std::string::npos) {
+  if (is_protobuf(content_type)) {
+    obj = decode_protobuf(body);
+  } else if (content_type.find("yaml") != std::string::npos) {
     try {
       obj = yaml_to_json(body);
     } catch (const YamlError& e) {

@@ -4,6 +4,7 @@
 #include "api_errors.h"
 #include "go_format.h"
 #include "object_util.h"
+#include "protobuf_body.h"
 #include "resource_verbs.h"
 #include "selectors.h"
 
@@ -21,7 +22,9 @@ struct DeleteOptions {
 DeleteOptions delete_options(VerbContext& c) {
   DeleteOptions o;
   json body;
-  if (!c.req.body.empty()) {
+  if (!c.req.body.empty() && is_protobuf(c.req.header("content-type"))) {
+    body = decode_protobuf(c.req.body);
+  } else if (!c.req.body.empty()) {
     body = json::parse(c.req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
       throw bad_request("the body of the request was in an unknown format");

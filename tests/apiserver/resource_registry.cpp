@@ -68,6 +68,14 @@ ResourceRegistry::ResourceRegistry() {
   add(builtin("events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}, {}));
   add(builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
               "CustomResourceDefinition", false, {"crd", "crds"}, {"api-extensions"}, true));
+  // Stored, not enforced: the server authorizes every request. Helm installs them with a chart.
+  add(builtin("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, {}, {}));
+  add(builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true,
+              {}, {}));
+  add(builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole",
+              false, {}, {}));
+  add(builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
+              "ClusterRoleBinding", false, {}, {}));
   // Services, namespaces and pods have a status subresource but no generation.
   for (auto& t : types_) {
     if (t->plural == "services" || t->plural == "namespaces" || t->plural == "pods") {
