@@ -1,10 +1,13 @@
-// vec_dot throughput per weight type and kernel family.
+// Matrix kernel throughput per weight type and kernel family.
 //
-//   BM_VecDot/<type>/<family>       one 4096-long row, hot in L1: the kernel's compute rate.
-//   BM_VecDotRows/<type>/<family>   4096-long rows over 64 MiB of weights, as a matrix-vector
-//                                   product streams them: the rate against memory.
-// bytes_per_second counts weight bytes only: a matrix-vector product reads each weight row once
-// while its one activation row stays in cache, so weight bytes are what decode speed is made of.
+//   BM_Dot/<type>/<family>         one 4096-long row by one token, hot in L1: the kernel's
+//                                  compute rate for decoding.
+//   BM_Gemv/<type>/<family>        4096-long rows over 64 MiB of weights by one token, as decoding
+//                                  streams them: the rate against memory (bytes_per_second counts
+//                                  weight bytes, what decode speed is made of).
+//   BM_Gemm/<type>/<family>/<T>    64 rows by T tokens, hot in cache, as prefill (T 512) and
+//                                  batched decoding (T 16) run them: items_per_second counts
+//                                  multiply-adds.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -20,7 +23,7 @@ namespace {
 
 constexpr int64_t kCols = 4096;
 
-std::vector<uint8_t> random_row(GgmlType t, int64_t n, uint32_t seed) {
+std::vector<uint8_t> random_rows(GgmlType t, int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> x(n);
@@ -30,31 +33,63 @@ std::vector<uint8_t> random_row(GgmlType t, int64_t n, uint32_t seed) {
   return q;
 }
 
-void bm_row(benchmark::State& state, GgmlType t, VecDotFn f) {
-  const std::vector<uint8_t> w = random_row(t, kCols, 1);
-  const std::vector<uint8_t> a = random_row(vec_dot_type(t), kCols, 2);
+GemmArgs args(GgmlType t, const std::vector<uint8_t>& w, int64_t rows,
+              const std::vector<uint8_t>& a, int64_t tokens, std::vector<float>& out) {
+  out.resize(rows * tokens);
+  return {.n = kCols,
+          .w = w.data(),
+          .w_stride = row_bytes(t, kCols),
+          .n_rows = rows,
+          .act = a.data(),
+          .act_stride = row_bytes(vec_dot_type(t), kCols),
+          .n_tokens = tokens,
+          .out = out.data(),
+          .out_stride = rows};
+}
+
+void bm_dot(benchmark::State& state, GgmlType t, GemmFn f) {
+  const std::vector<uint8_t> w = random_rows(t, kCols, 1);
+  const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
+  std::vector<float> out;
+  const GemmArgs g = args(t, w, 1, a, 1, out);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(f(kCols, w.data(), a.data()));
+    f(g);
+    benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(w.size()));
 }
 
-void bm_rows(benchmark::State& state, GgmlType t, VecDotFn f) {
+void bm_gemv(benchmark::State& state, GgmlType t, GemmFn f) {
   const size_t stride = row_bytes(t, kCols);
   const int64_t rows = static_cast<int64_t>((64u << 20) / stride);
   // Quantizing 64 MiB of K-quants is slow: tile one quantized block of rows instead.
-  const std::vector<uint8_t> tile = random_row(t, kCols * 16, 1);
+  const std::vector<uint8_t> tile = random_rows(t, kCols * 16, 1);
   std::vector<uint8_t> w(stride * rows);
   for (size_t off = 0; off < w.size(); off += tile.size()) {
     std::copy_n(tile.begin(), std::min(tile.size(), w.size() - off), w.begin() + off);
   }
-  const std::vector<uint8_t> a = random_row(vec_dot_type(t), kCols, 2);
+  const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
+  std::vector<float> out;
+  const GemmArgs g = args(t, w, rows, a, 1, out);
   for (auto _ : state) {
-    float sum = 0.0f;
-    for (int64_t r = 0; r < rows; ++r) sum += f(kCols, w.data() + r * stride, a.data());
-    benchmark::DoNotOptimize(sum);
+    f(g);
+    benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * static_cast<int64_t>(stride));
+}
+
+void bm_gemm(benchmark::State& state, GgmlType t, GemmFn f) {
+  const int64_t rows = 64;
+  const int64_t tokens = state.range(0);
+  const std::vector<uint8_t> w = random_rows(t, kCols * rows, 1);
+  const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols * tokens, 2);
+  std::vector<float> out;
+  const GemmArgs g = args(t, w, rows, a, tokens, out);
+  for (auto _ : state) {
+    f(g);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows * tokens * kCols);
 }
 
 const bool kRegistered = [] {
@@ -63,10 +98,15 @@ const bool kRegistered = [] {
   for (GgmlType t : types) {
     const std::string name(type_info(t).name);
     for (const char* family : {"scalar", "avx2", "avx512"}) {
-      const VecDotFn f = vec_dot_kernel(t, family);
+      const GemmFn f = gemm_kernel(t, family);
       if (!f) continue;  // the family has no kernel for it, or this CPU lacks the ISA
-      benchmark::RegisterBenchmark(("BM_VecDot/" + name + "/" + family).c_str(), bm_row, t, f);
-      benchmark::RegisterBenchmark(("BM_VecDotRows/" + name + "/" + family).c_str(), bm_rows, t, f)
+      const std::string suffix = name + "/" + family;
+      benchmark::RegisterBenchmark(("BM_Dot/" + suffix).c_str(), bm_dot, t, f);
+      benchmark::RegisterBenchmark(("BM_Gemv/" + suffix).c_str(), bm_gemv, t, f)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("BM_Gemm/" + suffix).c_str(), bm_gemm, t, f)
+          ->Arg(16)
+          ->Arg(512)
           ->Unit(benchmark::kMillisecond);
     }
   }

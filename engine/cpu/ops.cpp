@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
+#include "tensor/f16_vec.h"
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
 
@@ -37,23 +40,53 @@ void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, int32_t
   }
 }
 
-void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens, float* out,
-            std::vector<uint8_t>& scratch) {
-  const GgmlType act_type = vec_dot_type(w.type);
-  const size_t act_stride = row_bytes(act_type, w.cols);
-  scratch.resize(act_stride * n_tokens);
-  uint8_t* act = scratch.data();
-  pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) quantize_row(act_type, x + t * w.cols, act + t * act_stride, w.cols);
-  });
-  // Rows outermost: each weight row is read once and used for every token of the batch.
-  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const uint8_t* wr = w.row(r);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        out[t * w.rows + r] = vec_dot(w.type, w.cols, wr, act + t * act_stride);
+void MatmulInput::set(const float* x, int64_t n_tokens, int64_t cols) {
+  x_ = x;
+  n_tokens_ = n_tokens;
+  cols_ = cols;
+  for (Converted& c : converted_) c.current = false;
+}
+
+const uint8_t* MatmulInput::rows(ThreadPool& pool, GgmlType type) {
+  if (type == GgmlType::F32) return reinterpret_cast<const uint8_t*>(x_);
+  auto it = std::find_if(converted_.begin(), converted_.end(),
+                         [&](const Converted& c) { return c.type == type; });
+  if (it == converted_.end()) it = converted_.insert(converted_.end(), Converted{type, false, {}});
+  if (!it->current) {
+    const size_t stride = row_bytes(type, cols_);
+    it->bytes.resize(stride * n_tokens_);
+    uint8_t* out = it->bytes.data();
+    pool.parallel_for(n_tokens_, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) {
+        quantize_row(type, x_ + t * cols_, out + t * stride, cols_);
       }
-    }
+    });
+    it->current = true;
+  }
+  return it->bytes.data();
+}
+
+void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* out) {
+  if (input.cols() != w.cols) {
+    throw std::invalid_argument(w.name + ": input rows have " + std::to_string(input.cols()) +
+                                " elements, the matrix " + std::to_string(w.cols));
+  }
+  const GgmlType act_type = vec_dot_type(w.type);
+  const uint8_t* act = input.rows(pool, act_type);
+  const size_t act_stride = row_bytes(act_type, w.cols);
+  // Several chunks of rows per thread, so a thread slowed by a neighbour takes fewer; each chunk
+  // multiplies its rows by every token, reading the rows once.
+  const int64_t grain = std::max<int64_t>(1, w.rows / (8 * pool.size()));
+  pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
+    gemm(w.type, {.n = w.cols,
+                  .w = w.row(begin),
+                  .w_stride = w.row_stride,
+                  .n_rows = end - begin,
+                  .act = act,
+                  .act_stride = act_stride,
+                  .n_tokens = input.n_tokens(),
+                  .out = out + begin,
+                  .out_stride = w.rows});
   });
 }
 
@@ -65,44 +98,36 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 }
 
 void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int32_t window,
-               const float* q, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, float* out,
-               std::vector<float>& scores) {
+               const float* q, int32_t kv_head, int32_t head_dim, float* out,
+               std::vector<float>& scratch) {
   const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
   const int32_t n_pos = pos - first + 1;
-  const int32_t group = n_heads / n_kv_heads;
   const int32_t bs = cache.block_size();
   const std::vector<int32_t>& table = cache.block_table(seq);
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  scores.resize(n_pos);
-  for (int32_t h = 0; h < n_heads; ++h) {
-    const int32_t kvh = h / group;
-    const float* qh = q + static_cast<size_t>(h) * head_dim;
-    float max_score = -INFINITY;
-    for (int32_t j = 0; j < n_pos; ++j) {
-      const int32_t p = first + j;
-      const uint16_t* k = cache.key_slot(layer, table[p / bs], p % bs) + kvh * head_dim;
-      float s = 0.0f;
-      // The query is rounded to F16 as llama.cpp does before multiplying with its F16 cache.
-      for (int32_t d = 0; d < head_dim; ++d) {
-        s += fp16_to_fp32(fp32_to_fp16(qh[d])) * fp16_to_fp32(k[d]);
-      }
-      scores[j] = s * scale;
-      max_score = std::max(max_score, scores[j]);
-    }
-    double sum = 0.0;
-    for (int32_t j = 0; j < n_pos; ++j) {
-      scores[j] = std::exp(scores[j] - max_score);
-      sum += scores[j];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
-    float* oh = out + static_cast<size_t>(h) * head_dim;
-    std::fill(oh, oh + head_dim, 0.0f);
-    for (int32_t j = 0; j < n_pos; ++j) {
-      const int32_t p = first + j;
-      const uint16_t* v = cache.value_slot(layer, table[p / bs], p % bs) + kvh * head_dim;
-      const float w = fp16_to_fp32(fp32_to_fp16(scores[j] * inv));
-      for (int32_t d = 0; d < head_dim; ++d) oh[d] += w * fp16_to_fp32(v[d]);
-    }
+  scratch.resize(static_cast<size_t>(n_pos) + head_dim);
+  float* scores = scratch.data();
+  float* q16 = scratch.data() + n_pos;
+  for (int32_t d = 0; d < head_dim; ++d) q16[d] = fp16_to_fp32(fp32_to_fp16(q[d]));
+  const size_t head_offset = static_cast<size_t>(kv_head) * head_dim;
+  float max_score = -INFINITY;
+  for (int32_t j = 0; j < n_pos; ++j) {
+    const int32_t p = first + j;
+    const uint16_t* k = cache.key_slot(layer, table[p / bs], p % bs) + head_offset;
+    scores[j] = dot_f16(head_dim, k, q16) * scale;
+    max_score = std::max(max_score, scores[j]);
+  }
+  double sum = 0.0;
+  for (int32_t j = 0; j < n_pos; ++j) {
+    scores[j] = std::exp(scores[j] - max_score);
+    sum += scores[j];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  std::fill(out, out + head_dim, 0.0f);
+  for (int32_t j = 0; j < n_pos; ++j) {
+    const int32_t p = first + j;
+    const uint16_t* v = cache.value_slot(layer, table[p / bs], p % bs) + head_offset;
+    axpy_f16(head_dim, fp16_to_fp32(fp32_to_fp16(scores[j] * inv)), v, out);
   }
 }
 

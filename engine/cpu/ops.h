@@ -15,22 +15,49 @@ namespace engine {
 void rms_norm(const float* x, const float* weight, float* out, int64_t n_tokens, int64_t n,
               float eps);
 
-// Rotates pairs (2i, 2i+1) of the first rope_dim elements of each head by pos * theta^(-2i/rope_dim)
-// (llama.cpp's "normal" RoPE, which matches the Q/K permutation of its GGUF converter).
+// Rotates pairs (2i, 2i+1) of the first rope_dim elements of each head by pos *
+// theta^(-2i/rope_dim) (llama.cpp's "normal" RoPE, which matches the Q/K permutation of its GGUF
+// converter).
 void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, int32_t pos, float theta);
 
-// out[t * w.rows + r] = dot(w.row(r), x[t * w.cols ...]). Activations are first converted to the
-// weight type's vec_dot_type, as ggml does; `scratch` holds them.
-void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens, float* out,
-            std::vector<uint8_t>& scratch);
+// A batch of activation rows as the matrix kernels read them: converted to a weight type's
+// vec_dot_type on first use, as ggml does, and kept for the next matrix that multiplies the same
+// input (Q, K and V share one, as do the FFN's gate and up).
+class MatmulInput {
+ public:
+  // Rows t * cols .. of x for t < n_tokens; x must stay valid and unchanged while in use.
+  void set(const float* x, int64_t n_tokens, int64_t cols);
+
+  int64_t n_tokens() const { return n_tokens_; }
+  int64_t cols() const { return cols_; }
+
+  // The rows in `type`, converting them on the first call after set().
+  const uint8_t* rows(ThreadPool& pool, GgmlType type);
+
+ private:
+  struct Converted {
+    GgmlType type;
+    bool current = false;
+    std::vector<uint8_t> bytes;
+  };
+  const float* x_ = nullptr;
+  int64_t n_tokens_ = 0;
+  int64_t cols_ = 0;
+  std::vector<Converted> converted_;
+};
+
+// out[t * w.rows + r] = dot(w.row(r), input row t).
+void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* out);
 
 // gate[i] = silu(gate[i]) * up[i].
 void silu_mul(float* gate, const float* up, int64_t n);
 
-// One query token's attention over its sequence's cached keys and values in `layer`, for the
-// positions max(0, pos - window + 1) .. pos (window 0 = all). q: n_heads * head_dim; out likewise.
+// One query head's attention over its sequence's cached keys and values of KV head `kv_head` in
+// `layer`, for the positions max(0, pos - window + 1) .. pos (window 0 = all). q and out:
+// head_dim floats. The query is rounded to F16, as llama.cpp does before multiplying it with its
+// F16 cache, and so are the softmax weights before they multiply the values.
 void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int32_t window,
-               const float* q, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, float* out,
-               std::vector<float>& scores);
+               const float* q, int32_t kv_head, int32_t head_dim, float* out,
+               std::vector<float>& scratch);
 
 }  // namespace engine

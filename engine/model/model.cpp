@@ -13,7 +13,9 @@ Model::Model(const std::string& path, int n_threads)
     : file_(GgufFile::open(path)),
       config_(ModelConfig::from_gguf(file_)),
       weights_(ModelWeights::from_gguf(file_, config_)),
-      pool_(n_threads) {}
+      pool_(n_threads) {
+  weights_.load_into_memory();
+}
 
 std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& cache) {
   const ModelConfig& c = config_;
@@ -49,13 +51,13 @@ std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& ca
              c.rms_eps);
   }
   std::vector<float> logits(rows.size() * c.n_vocab);
-  matmul(pool_, weights_.output, normed.data(), static_cast<int64_t>(rows.size()), logits.data(),
-         act_scratch_);
+  input_.set(normed.data(), static_cast<int64_t>(rows.size()), c.dim);
+  matmul(pool_, weights_.output, input_, logits.data());
   return logits;
 }
 
-void Model::attention_block(const LayerWeights& L, int32_t layer,
-                            std::span<const BatchEntry> batch, KvCache& cache) {
+void Model::attention_block(const LayerWeights& L, int32_t layer, std::span<const BatchEntry> batch,
+                            KvCache& cache) {
   const ModelConfig& c = config_;
   const int64_t n = static_cast<int64_t>(batch.size());
   q_.resize(n * c.q_dim());
@@ -64,9 +66,10 @@ void Model::attention_block(const LayerWeights& L, int32_t layer,
   attn_.resize(n * c.q_dim());
 
   rms_norm(x_.data(), L.attn_norm.data(), xb_.data(), n, c.dim, c.rms_eps);
-  matmul(pool_, L.wq, xb_.data(), n, q_.data(), act_scratch_);
-  matmul(pool_, L.wk, xb_.data(), n, k_.data(), act_scratch_);
-  matmul(pool_, L.wv, xb_.data(), n, v_.data(), act_scratch_);
+  input_.set(xb_.data(), n, c.dim);
+  matmul(pool_, L.wq, input_, q_.data());
+  matmul(pool_, L.wk, input_, k_.data());
+  matmul(pool_, L.wv, input_, v_.data());
 
   // Rotate and store every entry's key and value first: later entries of the same sequence in this
   // batch attend to them.
@@ -81,15 +84,21 @@ void Model::attention_block(const LayerWeights& L, int32_t layer,
       vc[i] = fp32_to_fp16(v_[t * c.kv_dim() + i]);
     }
   }
-  pool_.parallel_for(n, [&](int64_t begin, int64_t end) {
-    std::vector<float> local;  // attention scores, one buffer per thread
-    for (int64_t t = begin; t < end; ++t) {
+  // One task per (entry, head): a decode step's single entry still spreads over every thread.
+  const int32_t group = c.n_heads / c.n_kv_heads;
+  pool_.parallel_for(n * c.n_heads, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch;
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t t = i / c.n_heads;
+      const int32_t h = static_cast<int32_t>(i % c.n_heads);
       const BatchEntry& e = batch[t];
-      attention(cache, layer, e.seq, e.pos, c.sliding_window, &q_[t * c.q_dim()], c.n_heads,
-                c.n_kv_heads, c.head_dim, &attn_[t * c.q_dim()], local);
+      const size_t at = static_cast<size_t>(t) * c.q_dim() + static_cast<size_t>(h) * c.head_dim;
+      attention(cache, layer, e.seq, e.pos, c.sliding_window, &q_[at], h / group, c.head_dim,
+                &attn_[at], scratch);
     }
   });
-  matmul(pool_, L.wo, attn_.data(), n, xb_.data(), act_scratch_);
+  input_.set(attn_.data(), n, c.q_dim());
+  matmul(pool_, L.wo, input_, xb_.data());
   for (int64_t i = 0; i < n * c.dim; ++i) x_[i] += xb_[i];
 }
 
@@ -98,10 +107,12 @@ void Model::ffn_block(const LayerWeights& L, int64_t n) {
   gate_.resize(n * c.ff_dim);
   up_.resize(n * c.ff_dim);
   rms_norm(x_.data(), L.ffn_norm.data(), xb_.data(), n, c.dim, c.rms_eps);
-  matmul(pool_, L.w_gate, xb_.data(), n, gate_.data(), act_scratch_);
-  matmul(pool_, L.w_up, xb_.data(), n, up_.data(), act_scratch_);
+  input_.set(xb_.data(), n, c.dim);
+  matmul(pool_, L.w_gate, input_, gate_.data());
+  matmul(pool_, L.w_up, input_, up_.data());
   silu_mul(gate_.data(), up_.data(), n * c.ff_dim);
-  matmul(pool_, L.w_down, gate_.data(), n, xb_.data(), act_scratch_);
+  input_.set(gate_.data(), n, c.ff_dim);
+  matmul(pool_, L.w_down, input_, xb_.data());
   for (int64_t i = 0; i < n * c.dim; ++i) x_[i] += xb_[i];
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "gguf/gguf_file.h"
 #include "model/kv_cache.h"
@@ -51,7 +52,7 @@ class Model {
 
   // Activations for the current batch, reused across steps.
   std::vector<float> x_, xb_, q_, k_, v_, attn_, gate_, up_;
-  std::vector<uint8_t> act_scratch_;
+  MatmulInput input_;
 };
 
 }  // namespace engine

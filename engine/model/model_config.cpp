@@ -65,9 +65,9 @@ ModelConfig ModelConfig::from_gguf(const GgufFile& f) {
   c.n_heads = md.integer("attention.head_count", 1, 1024);
   c.n_kv_heads = md.integer("attention.head_count_kv", 1, c.n_heads, c.n_heads);
   if (c.n_heads % c.n_kv_heads != 0) {
-    md.fail("llama.attention.head_count_kv",
-            "(" + std::to_string(c.n_kv_heads) + ") must divide head_count (" +
-                std::to_string(c.n_heads) + ")");
+    md.fail("llama.attention.head_count_kv", "(" + std::to_string(c.n_kv_heads) +
+                                                 ") must divide head_count (" +
+                                                 std::to_string(c.n_heads) + ")");
   }
   if (c.dim % c.n_heads != 0 && !f.find("llama.attention.key_length")) {
     md.fail("llama.embedding_length", "is not divisible by the head count");

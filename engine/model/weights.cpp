@@ -1,5 +1,6 @@
 #include "model/weights.h"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "gguf/gguf_file.h"
@@ -49,8 +50,8 @@ ModelWeights ModelWeights::from_gguf(const GgufFile& f, const ModelConfig& c) {
   ModelWeights w;
   w.token_embd = matrix(f, "token_embd.weight", c.dim, c.n_vocab);
   w.output_norm = vector(f, "output_norm.weight", c.dim);
-  w.output = f.tensor("output.weight") ? matrix(f, "output.weight", c.dim, c.n_vocab)
-                                       : w.token_embd;
+  w.output =
+      f.tensor("output.weight") ? matrix(f, "output.weight", c.dim, c.n_vocab) : w.token_embd;
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights L;
@@ -66,6 +67,28 @@ ModelWeights ModelWeights::from_gguf(const GgufFile& f, const ModelConfig& c) {
     w.layers.push_back(std::move(L));
   }
   return w;
+}
+
+void ModelWeights::load_into_memory() {
+  std::vector<WeightMatrix*> matrices = {&output};
+  for (LayerWeights& L : layers) {
+    for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      matrices.push_back(m);
+    }
+  }
+  constexpr size_t kAlign = 64;  // each matrix starts on a cache line
+  auto padded = [](const WeightMatrix& m) {
+    return (m.row_stride * static_cast<size_t>(m.rows) + kAlign - 1) & ~(kAlign - 1);
+  };
+  size_t total = 0;
+  for (const WeightMatrix* m : matrices) total += padded(*m);
+  memory = std::make_unique<HugePageBuffer>(total);
+  uint8_t* at = memory->data();
+  for (WeightMatrix* m : matrices) {
+    std::memcpy(at, m->data, m->row_stride * static_cast<size_t>(m->rows));
+    m->data = at;
+    at += padded(*m);
+  }
 }
 
 }  // namespace engine

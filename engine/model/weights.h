@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "cpu/huge_page_buffer.h"
 #include "model/model_config.h"
 #include "tensor/ggml_type.h"
 
@@ -12,7 +14,8 @@ namespace engine {
 
 class GgufFile;
 
-// A 2-D weight matrix in place in the mapped file: `rows` rows of `cols` elements.
+// A 2-D weight matrix, in place in the mapped file or in ModelWeights::memory: `rows` rows of
+// `cols` elements.
 struct WeightMatrix {
   std::string name;
   GgmlType type = GgmlType::F32;
@@ -35,6 +38,11 @@ struct ModelWeights {
   std::vector<float> output_norm;
   WeightMatrix output;  // token_embd when the file ties them
   std::vector<LayerWeights> layers;
+  std::unique_ptr<HugePageBuffer> memory;  // the matrices' bytes after load_into_memory()
+
+  // Copies every matrix that is multiplied by (not the embeddings, read a row per token) out of
+  // the file mapping into `memory` and points the matrices there.
+  void load_into_memory();
 
   // Throws std::runtime_error naming the tensor and what is wrong with it.
   static ModelWeights from_gguf(const GgufFile& file, const ModelConfig& config);

@@ -1,7 +1,7 @@
 // Quantization, dequantization and dot products for every supported weight type.
 //
-// A matrix-vector product follows ggml's scheme so results track llama.cpp's: the activation row
-// is first converted to the weight type's `vec_dot_type` (F32 stays F32, F16 -> F16, Q4_0/Q8_0 ->
+// A matrix product follows ggml's scheme so results track llama.cpp's: each activation row is
+// first converted to the weight type's `vec_dot_type` (F32 stays F32, F16 -> F16, Q4_0/Q8_0 ->
 // Q8_0, K-quants -> Q8_K), then each weight row is dotted with it block by block.
 #pragma once
 
@@ -22,25 +22,42 @@ void dequantize_row(GgmlType type, const void* x, float* y, int64_t n);
 // The type activations are converted to before a dot product with weights of `weight_type`.
 GgmlType vec_dot_type(GgmlType weight_type);
 
-// Dot product of one weight row (`weight_type`) with one activation row already in
-// vec_dot_type(weight_type). Uses the fastest kernel the CPU supports; all kernels agree with the
-// reference within float rounding of the block sums.
+// A block of a matrix product: out[t * out_stride + r] = dot(weight row r, activation row t) for
+// r < n_rows and t < n_tokens, activations already in vec_dot_type(weight type).
+struct GemmArgs {
+  int64_t n = 0;  // elements per row, whole blocks
+  const uint8_t* w = nullptr;
+  size_t w_stride = 0;  // bytes
+  int64_t n_rows = 0;
+  const uint8_t* act = nullptr;
+  size_t act_stride = 0;  // bytes
+  int64_t n_tokens = 0;
+  float* out = nullptr;
+  int64_t out_stride = 0;  // floats
+};
+
+// Computes a GemmArgs block with the fastest kernel the CPU supports. Each output is computed the
+// same way whatever n_rows and n_tokens are, so a sequence's logits never depend on its
+// batch-mates; all kernels agree with the reference within float rounding of the block sums.
+void gemm(GgmlType weight_type, const GemmArgs& args);
+
+// One weight row dotted with one activation row: a 1x1 gemm.
 float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row);
 
-// The plain C++ reference for the same, used by tests to check the SIMD kernels.
+// The plain C++ reference for vec_dot, used by tests to check the SIMD kernels.
 float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
                         const void* act_row);
 
 // The kernel family chosen at startup ("avx512", "avx2" or "scalar"), for logs and benchmarks.
 const char* simd_level();
 
-// One dot-product kernel, as vec_dot calls it.
-using VecDotFn = float (*)(int64_t n, const void* weight_row, const void* act_row);
+// One matrix kernel, as gemm calls it (no argument checks).
+using GemmFn = void (*)(const GemmArgs& args);
 
 // The kernel of one family ("scalar", "avx2", "avx512") for `weight_type`, or nullptr where that
 // family has none or this CPU cannot run it. For tests and benchmarks that check or time every
-// family, not only the one vec_dot picks.
-VecDotFn vec_dot_kernel(GgmlType weight_type, std::string_view family);
+// family, not only the one gemm picks.
+GemmFn gemm_kernel(GgmlType weight_type, std::string_view family);
 
 // ggml's block layouts, byte for byte, so the files we write are the files llama.cpp reads. Halves
 // are IEEE binary16 bit patterns (see fp16.h).

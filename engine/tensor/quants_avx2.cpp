@@ -1,5 +1,5 @@
 // AVX2 + FMA + F16C dot-product kernels. Built with -mavx2 -mfma -mf16c and only called after
-// vec_dot.cpp has checked the CPU.
+// gemm.cpp has checked the CPU.
 //
 // Quantized kernels multiply unsigned 4/5/6-bit weights by signed int8 activations with
 // maddubs (pairs summed into int16, which cannot overflow for these ranges), widen with madd
@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "tensor/gemm_dots.h"
 #include "tensor/quants.h"
 
 namespace engine::avx2 {
@@ -237,22 +238,22 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
 
 }  // namespace
 
-VecDotFn kernel(GgmlType weight_type) {
+GemmFn kernel(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::F32:
-      return dot_f32;
+      return gemm_dots<dot_f32>;
     case GgmlType::F16:
-      return dot_f16;
+      return gemm_dots<dot_f16>;
     case GgmlType::Q4_0:
-      return dot_q4_0;
+      return gemm_dots<dot_q4_0>;
     case GgmlType::Q8_0:
-      return dot_q8_0;
+      return gemm_dots<dot_q8_0>;
     case GgmlType::Q4_K:
-      return dot_q4_k;
+      return gemm_dots<dot_q4_k>;
     case GgmlType::Q5_K:
-      return dot_q5_k;
+      return gemm_dots<dot_q5_k>;
     case GgmlType::Q6_K:
-      return dot_q6_k;
+      return gemm_dots<dot_q6_k>;
     default:
       return nullptr;
   }

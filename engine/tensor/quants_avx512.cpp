@@ -1,28 +1,19 @@
-// AVX-512 (F, BW, VL, DQ, VNNI) dot-product kernels, only called after vec_dot.cpp has checked
-// the CPU. Types without a kernel here fall back to the AVX2 ones.
+// AVX-512 (F, BW, VL, DQ, VNNI) matrix kernels, only called after gemm.cpp has checked the CPU.
 //
-// Q8_0/Q4_0 take two blocks per 512-bit register and use VNNI's dpbusd for the int8 products;
-// the K-quants take 64 elements per register, multiply with maddubs and fold the sub-block scales
-// in with VNNI's dpwssd. Integer sums per block are the reference's, as in the AVX2 kernels.
+// Quantized types run in tiles of one weight row by up to four tokens: the row's blocks are
+// unpacked once and multiplied into each token's accumulators, which is what makes prefill and
+// batched decoding cheaper per token than single decoding. Q8_0/Q4_0 take two blocks per 512-bit
+// register and use VNNI's dpbusd for the int8 products; the K-quants take 64 elements per
+// register, multiply with maddubs and fold the sub-block scales in with VNNI's dpwssd. Integer
+// sums per block are the reference's, as in the AVX2 kernels.
 //
 // The small helpers repeat quants_avx2.cpp's on purpose: shared inline code compiled under two
 // sets of -m flags could be merged by the linker into the AVX-512 copy and run on AVX2-only CPUs.
 
-// GCC 12's AVX-512 headers seed results with a self-initialised "undefined" vector, which trips
-// -Wuninitialized once inlined (GCC bug 105593); the warning points into the header, so silence
-// it there only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 #include <cstring>
 
+#include "tensor/avx512_intrin.h"
+#include "tensor/gemm_dots.h"
 #include "tensor/quants.h"
 
 namespace engine::avx512 {
@@ -114,44 +105,46 @@ inline __m256i unpack(const BlockQ4_0& b) {
   return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
 }
 
-template <typename Block>
-inline float scale(const Block& x, const BlockQ8_0& y) {
-  return half(x.d) * half(y.d);
-}
-
-// Q8_0 and Q4_0 against Q8_0: two blocks per register, two registers a step into separate
-// accumulators so the FMA latency is hidden.
-template <typename Block>
-float dot_blocks_32(int64_t nb, const Block* x, const BlockQ8_0* y) {
-  __m512 acc0 = _mm512_setzero_ps();
-  __m512 acc1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 4 <= nb; i += 4) {
-    const __m512i s0 =
-        dot_i8(join(unpack(x[i]), unpack(x[i + 1])), join(load256(y[i].qs), load256(y[i + 1].qs)));
-    const __m512i s1 = dot_i8(join(unpack(x[i + 2]), unpack(x[i + 3])),
-                              join(load256(y[i + 2].qs), load256(y[i + 3].qs)));
-    acc0 = _mm512_fmadd_ps(join_scales(scale(x[i], y[i]), scale(x[i + 1], y[i + 1])),
-                           _mm512_cvtepi32_ps(s0), acc0);
-    acc1 = _mm512_fmadd_ps(join_scales(scale(x[i + 2], y[i + 2]), scale(x[i + 3], y[i + 3])),
-                           _mm512_cvtepi32_ps(s1), acc1);
+// The activation rows of up to kTile tokens, as the tile kernels walk them block by block.
+template <typename ActBlock>
+struct TokenRows {
+  const uint8_t* base;
+  size_t stride;
+  const ActBlock* operator[](int t) const {
+    return reinterpret_cast<const ActBlock*>(base + static_cast<size_t>(t) * stride);
   }
-  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-  for (; i < nb; ++i) {
-    const __m256i s = dot_i8(unpack(x[i]), load256(y[i].qs));
-    sum += scale(x[i], y[i]) * hsum(_mm256_cvtepi32_ps(s));
+};
+
+// Tiles are this many tokens: each weight block is unpacked once and multiplied into every
+// token's accumulators. Every token's arithmetic is the same whatever the tile's size, so
+// results do not depend on batch composition.
+constexpr int kTile = 4;
+
+// Q8_0 and Q4_0 against Q8_0 for T tokens: two blocks per register (a zero block pads an odd
+// count), dpbusd for the int8 products with the weights' sign moved onto the activations.
+template <int T, typename Block>
+void tile_blocks_32(int64_t nb, const Block* x, TokenRows<BlockQ8_0> y, float* out,
+                    int64_t out_stride) {
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; i += 2) {
+    const bool pair = i + 1 < nb;
+    const __m512i xw = join(unpack(x[i]), pair ? unpack(x[i + 1]) : _mm256_setzero_si256());
+    const __m512i ax = _mm512_abs_epi8(xw);
+    const __mmask64 neg = _mm512_movepi8_mask(xw);
+    const float dw0 = half(x[i].d);
+    const float dw1 = pair ? half(x[i + 1].d) : 0.0f;
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_0* yt = y[t];
+      const __m512i yv =
+          join(load256(yt[i].qs), pair ? load256(yt[i + 1].qs) : _mm256_setzero_si256());
+      const __m512i sy = _mm512_mask_sub_epi8(yv, neg, _mm512_setzero_si512(), yv);
+      const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, sy);
+      const __m512 d = join_scales(dw0 * half(yt[i].d), pair ? dw1 * half(yt[i + 1].d) : 0.0f);
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[t]);
+    }
   }
-  return sum;
-}
-
-float dot_q8_0(int64_t n, const void* w, const void* a) {
-  return dot_blocks_32(n / kQK8_0, static_cast<const BlockQ8_0*>(w),
-                       static_cast<const BlockQ8_0*>(a));
-}
-
-float dot_q4_0(int64_t n, const void* w, const void* a) {
-  return dot_blocks_32(n / kQK4_0, static_cast<const BlockQ4_0*>(w),
-                       static_cast<const BlockQ8_0*>(a));
+  for (int t = 0; t < T; ++t) out[t * out_stride] = _mm512_reduce_add_ps(acc[t]);
 }
 
 // Bytes 0-7 the six-bit scales, 8-15 the mins of a Q4_K block (see quants_avx2.cpp).
@@ -166,19 +159,17 @@ inline __m128i scales_mins_k4(const uint8_t* s) {
                        static_cast<int>(sc_lo));
 }
 
-// sum_j m[j] * (bsums[2j] + bsums[2j+1]) as 8 int32, for the min term of Q4_K/Q5_K.
-inline __m256i mins_dot_bsums(__m128i scales_mins, const int16_t* bsums) {
-  const __m128i m = _mm_srli_si128(scales_mins, 8);
-  return _mm256_madd_epi16(load256(bsums), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m, m)));
-}
-
-// Q4_K (kHighBits false) and Q5_K (true): one 64-element chunk, two sub-blocks, per register.
-template <bool kHighBits, typename Block>
-float dot_affine_k(int64_t nb, const Block* x, const BlockQ8_K* y) {
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
+// Q4_K (kHighBits false) and Q5_K (true) for T tokens. Chunk c's 32 bytes are broadcast to both
+// halves of a register and shifted by 0 and 4, which puts sub-block 2c's nibbles in the low half
+// and 2c+1's in the high one: the order of the activations' elements 64c..64c+63.
+template <int T, bool kHighBits, typename Block>
+void tile_affine_k(int64_t nb, const Block* x, TokenRows<BlockQ8_K> y, float* out,
+                   int64_t out_stride) {
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const __m512i nibble_shift = join(_mm256_setzero_si256(), _mm256_set1_epi16(4));
   const __m512i bit4 = _mm512_set1_epi8(0x10);
-  // Bit 2c of qh is the fifth bit of the low-nibble sub-block, 2c+1 of the high one: shift each
-  // to bit 4 (16-bit shifts leak between bytes only outside the bit kept).
+  // Bit 2c of qh is the fifth bit of sub-block 2c, 2c+1 of 2c+1: shift each to bit 4 (16-bit
+  // shifts leak between bytes only outside the bit kept).
   const __m512i hshift = join(_mm256_set1_epi16(4), _mm256_set1_epi16(3));
   // Word indices that spread scale 2c over int16 lanes 0-15 and 2c+1 over 16-31.
   __m512i scale_idx[4];
@@ -186,49 +177,52 @@ float dot_affine_k(int64_t nb, const Block* x, const BlockQ8_K* y) {
     scale_idx[c] = join(_mm256_set1_epi16(static_cast<short>(2 * c)),
                         _mm256_set1_epi16(static_cast<short>(2 * c + 1)));
   }
-  __m512 acc = _mm512_setzero_ps();
-  __m256 acc_m = _mm256_setzero_ps();
+  __m512 acc[T];
+  __m256 acc_m[T];
+  for (int t = 0; t < T; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    acc_m[t] = _mm256_setzero_ps();
+  }
   for (int64_t i = 0; i < nb; ++i) {
     const __m128i sm = scales_mins_k4(x[i].scales);
-    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(-y[i].d * half(x[i].dmin)),
-                            _mm256_cvtepi32_ps(mins_dot_bsums(sm, y[i].bsums)), acc_m);
     const __m512i sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(sm));
+    // m[j] twice, once for each 16-element half of sub-block j, against bsums.
+    const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
+    const float d = half(x[i].d);
+    const float dmin = half(x[i].dmin);
     __m512i qh = _mm512_setzero_si512();
-    if constexpr (kHighBits) {
-      const __m256i h = load256(x[i].qh);
-      qh = join(h, h);
-    }
-    __m512i sumi = _mm512_setzero_si512();
+    if constexpr (kHighBits) qh = _mm512_broadcast_i64x4(load256(x[i].qh));
+    __m512i sumi[T];
+    for (int t = 0; t < T; ++t) sumi[t] = _mm512_setzero_si512();
     for (int c = 0; c < 4; ++c) {
-      const __m256i q = load256(x[i].qs + 32 * c);
-      __m512i q4 = join(_mm256_and_si256(q, low4), _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+      const __m512i q = _mm512_broadcast_i64x4(load256(x[i].qs + 32 * c));
+      __m512i q4 = _mm512_and_si512(_mm512_srlv_epi16(q, nibble_shift), low4);
       if constexpr (kHighBits) {
         q4 = _mm512_or_si512(q4, _mm512_and_si512(_mm512_sllv_epi16(qh, hshift), bit4));
         qh = _mm512_srli_epi16(qh, 2);
       }
-      const __m512i p = _mm512_maddubs_epi16(q4, _mm512_loadu_si512(y[i].qs + 64 * c));
-      sumi = _mm512_dpwssd_epi32(sumi, p, _mm512_permutexvar_epi16(scale_idx[c], sc));
+      const __m512i s = _mm512_permutexvar_epi16(scale_idx[c], sc);
+      for (int t = 0; t < T; ++t) {
+        const __m512i p = _mm512_maddubs_epi16(q4, _mm512_loadu_si512(y[t][i].qs + 64 * c));
+        sumi[t] = _mm512_dpwssd_epi32(sumi[t], p, s);
+      }
     }
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * half(x[i].d)), _mm512_cvtepi32_ps(sumi), acc);
+    for (int t = 0; t < T; ++t) {
+      const BlockQ8_K& yt = y[t][i];
+      const __m256i summ = _mm256_madd_epi16(load256(yt.bsums), mins);
+      acc_m[t] = _mm256_fmadd_ps(_mm256_set1_ps(-yt.d * dmin), _mm256_cvtepi32_ps(summ), acc_m[t]);
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(yt.d * d), _mm512_cvtepi32_ps(sumi[t]), acc[t]);
+    }
   }
-  return _mm512_reduce_add_ps(acc) + hsum(acc_m);
+  for (int t = 0; t < T; ++t) out[t * out_stride] = _mm512_reduce_add_ps(acc[t]) + hsum(acc_m[t]);
 }
 
-float dot_q4_k(int64_t n, const void* w, const void* a) {
-  return dot_affine_k<false>(n / kQK_K, static_cast<const BlockQ4_K*>(w),
-                             static_cast<const BlockQ8_K*>(a));
-}
-
-float dot_q5_k(int64_t n, const void* w, const void* a) {
-  return dot_affine_k<true>(n / kQK_K, static_cast<const BlockQ5_K*>(w),
-                            static_cast<const BlockQ8_K*>(a));
-}
-
-// Q6_K: per half of 128, ql's 64 bytes give elements 0-63 in their low nibbles and 64-127 in
-// their high ones, so each half is two registers; the 16-element groups map to 8 int16 lanes.
-float dot_q6_k(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ6_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
+// Q6_K for T tokens: per half of 128, ql's 64 bytes give elements 0-63 in their low nibbles and
+// 64-127 in their high ones, so each half is two registers; the 16-element groups map to 8 int16
+// lanes.
+template <int T>
+void tile_q6_k(int64_t nb, const BlockQ6_K* x, TokenRows<BlockQ8_K> y, float* out,
+               int64_t out_stride) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i bits45 = _mm512_set1_epi8(0x30);
   // Top bits: pairs 0, 1 (elements 0-63) shift up 4 and 2; pairs 2, 3 (64-127) by 0 and down 2.
@@ -246,54 +240,123 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
     }
     return t;
   }();
-  __m512i scale_idx[4];
-  for (int r = 0; r < 4; ++r) scale_idx[r] = _mm512_loadu_si512(kScaleIdx.v[r]);
-  __m512 acc = _mm512_setzero_ps();
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
     // q is stored as q+32 in 0..63: multiply unsigned and take 32 * sum(scale * bsum) off after.
     const __m256i sc16 = _mm256_cvtepi8_epi16(load128(x[i].scales));
-    const __m256i offset = _mm256_madd_epi16(load256(y[i].bsums), sc16);
     const __m512i sc = _mm512_castsi256_si512(sc16);
-    __m512i sumi = _mm512_setzero_si512();
+    __m512i sumi[T];
+    for (int t = 0; t < T; ++t) {
+      // The offset's 8 lanes go in the low half of the 16 (zero-extended: only the sum counts).
+      const __m256i offset = _mm256_madd_epi16(load256(y[t][i].bsums), sc16);
+      sumi[t] = _mm512_zextsi256_si512(
+          _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 5)));
+    }
     for (int h = 0; h < 2; ++h) {
       const __m512i ql = _mm512_loadu_si512(x[i].ql + 64 * h);
-      const __m256i qh = load256(x[i].qh + 32 * h);
-      const __m512i qh2 = join(qh, qh);
+      const __m512i qh2 = _mm512_broadcast_i64x4(load256(x[i].qh + 32 * h));
       const __m512i qa = _mm512_or_si512(_mm512_and_si512(ql, low4),
                                          _mm512_and_si512(_mm512_sllv_epi16(qh2, shift_a), bits45));
       const __m512i qb = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
                                          _mm512_and_si512(_mm512_srlv_epi16(qh2, shift_b), bits45));
-      const __m512i pa = _mm512_maddubs_epi16(qa, _mm512_loadu_si512(y[i].qs + 128 * h));
-      const __m512i pb = _mm512_maddubs_epi16(qb, _mm512_loadu_si512(y[i].qs + 128 * h + 64));
-      sumi = _mm512_dpwssd_epi32(sumi, pa, _mm512_permutexvar_epi16(scale_idx[2 * h], sc));
-      sumi = _mm512_dpwssd_epi32(sumi, pb, _mm512_permutexvar_epi16(scale_idx[2 * h + 1], sc));
+      const __m512i sa = _mm512_permutexvar_epi16(_mm512_loadu_si512(kScaleIdx.v[2 * h]), sc);
+      const __m512i sb = _mm512_permutexvar_epi16(_mm512_loadu_si512(kScaleIdx.v[2 * h + 1]), sc);
+      for (int t = 0; t < T; ++t) {
+        const int8_t* q8 = y[t][i].qs + 128 * h;
+        sumi[t] =
+            _mm512_dpwssd_epi32(sumi[t], _mm512_maddubs_epi16(qa, _mm512_loadu_si512(q8)), sa);
+        sumi[t] =
+            _mm512_dpwssd_epi32(sumi[t], _mm512_maddubs_epi16(qb, _mm512_loadu_si512(q8 + 64)), sb);
+      }
     }
-    // Take the offset's 8 lanes off the low half of the 16 (zero-extended: the sum is all that
-    // counts).
-    sumi = _mm512_sub_epi32(sumi, _mm512_zextsi256_si512(_mm256_slli_epi32(offset, 5)));
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(y[i].d * half(x[i].d)), _mm512_cvtepi32_ps(sumi), acc);
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(y[t][i].d * half(x[i].d)),
+                               _mm512_cvtepi32_ps(sumi[t]), acc[t]);
+    }
   }
-  return _mm512_reduce_add_ps(acc);
+  for (int t = 0; t < T; ++t) out[t * out_stride] = _mm512_reduce_add_ps(acc[t]);
 }
+
+// Runs a tile kernel over every row and every group of kTile tokens (the last group smaller).
+// Groups of tokens are outermost so one group's activations stay in L1 across the rows.
+template <typename Block, typename ActBlock, template <int> class Tile>
+void gemm_tiles(const GemmArgs& a) {
+  const int64_t nb = a.n / (sizeof(ActBlock) == sizeof(BlockQ8_0) ? kQK8_0 : kQK_K);
+  for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kTile) {
+    const TokenRows<ActBlock> y{a.act + static_cast<size_t>(t0) * a.act_stride, a.act_stride};
+    float* out = a.out + t0 * a.out_stride;
+    const int64_t nt = a.n_tokens - t0 < kTile ? a.n_tokens - t0 : kTile;
+    for (int64_t r = 0; r < a.n_rows; ++r) {
+      const auto* x = reinterpret_cast<const Block*>(a.w + static_cast<size_t>(r) * a.w_stride);
+      switch (nt) {
+        case 4:
+          Tile<4>::run(nb, x, y, out + r, a.out_stride);
+          break;
+        case 3:
+          Tile<3>::run(nb, x, y, out + r, a.out_stride);
+          break;
+        case 2:
+          Tile<2>::run(nb, x, y, out + r, a.out_stride);
+          break;
+        default:
+          Tile<1>::run(nb, x, y, out + r, a.out_stride);
+      }
+    }
+  }
+}
+
+static_assert(kTile == 4, "gemm_tiles dispatches tiles of 1 to 4 tokens");
+
+template <int T>
+struct TileQ8_0 {
+  static void run(int64_t nb, const BlockQ8_0* x, TokenRows<BlockQ8_0> y, float* o, int64_t s) {
+    tile_blocks_32<T>(nb, x, y, o, s);
+  }
+};
+template <int T>
+struct TileQ4_0 {
+  static void run(int64_t nb, const BlockQ4_0* x, TokenRows<BlockQ8_0> y, float* o, int64_t s) {
+    tile_blocks_32<T>(nb, x, y, o, s);
+  }
+};
+template <int T>
+struct TileQ4_K {
+  static void run(int64_t nb, const BlockQ4_K* x, TokenRows<BlockQ8_K> y, float* o, int64_t s) {
+    tile_affine_k<T, false>(nb, x, y, o, s);
+  }
+};
+template <int T>
+struct TileQ5_K {
+  static void run(int64_t nb, const BlockQ5_K* x, TokenRows<BlockQ8_K> y, float* o, int64_t s) {
+    tile_affine_k<T, true>(nb, x, y, o, s);
+  }
+};
+template <int T>
+struct TileQ6_K {
+  static void run(int64_t nb, const BlockQ6_K* x, TokenRows<BlockQ8_K> y, float* o, int64_t s) {
+    tile_q6_k<T>(nb, x, y, o, s);
+  }
+};
 
 }  // namespace
 
-VecDotFn kernel(GgmlType weight_type) {
+GemmFn kernel(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::F32:
-      return dot_f32;
+      return gemm_dots<dot_f32>;
     case GgmlType::F16:
-      return dot_f16;
+      return gemm_dots<dot_f16>;
     case GgmlType::Q4_0:
-      return dot_q4_0;
+      return gemm_tiles<BlockQ4_0, BlockQ8_0, TileQ4_0>;
     case GgmlType::Q8_0:
-      return dot_q8_0;
+      return gemm_tiles<BlockQ8_0, BlockQ8_0, TileQ8_0>;
     case GgmlType::Q4_K:
-      return dot_q4_k;
+      return gemm_tiles<BlockQ4_K, BlockQ8_K, TileQ4_K>;
     case GgmlType::Q5_K:
-      return dot_q5_k;
+      return gemm_tiles<BlockQ5_K, BlockQ8_K, TileQ5_K>;
     case GgmlType::Q6_K:
-      return dot_q6_k;
+      return gemm_tiles<BlockQ6_K, BlockQ8_K, TileQ6_K>;
     default:
       return nullptr;
   }

@@ -395,6 +395,13 @@ DotCase make_dot_case(GgmlType t, int64_t n, uint32_t seed) {
   return c;
 }
 
+// One row by one token through a family's matrix kernel.
+float dot_1x1(GemmFn f, int64_t n, const std::vector<uint8_t>& w, const std::vector<uint8_t>& a) {
+  float out = 0.0f;
+  f({.n = n, .w = w.data(), .n_rows = 1, .act = a.data(), .n_tokens = 1, .out = &out});
+  return out;
+}
+
 std::vector<int64_t> awkward_lengths(GgmlType t) {
   const int64_t bs = type_info(t).block_size;
   if (bs == 1) return {1, 3, 17, 31, 33, 63, 65, 100, 4097};
@@ -416,13 +423,13 @@ TEST(QuantKernels, SimdMatchesReference) {
   int checked = 0;
   for (const char* family : {"avx2", "avx512"}) {
     for (GgmlType t : kWeightTypes) {
-      const VecDotFn f = vec_dot_kernel(t, family);
+      const GemmFn f = gemm_kernel(t, family);
       if (!f) continue;
       for (int64_t n : awkward_lengths(t)) {
         for (uint32_t seed : {1u, 2u, 3u}) {
           const DotCase c = make_dot_case(t, n, seed * 1000 + static_cast<uint32_t>(n));
           const float ref = vec_dot_reference(t, n, c.w.data(), c.a.data());
-          const float got = f(n, c.w.data(), c.a.data());
+          const float got = dot_1x1(f, n, c.w, c.a);
           // Block sums are the same integers; only the order of float additions differs.
           EXPECT_NEAR(got, ref, 2e-6 * c.magnitude + 1e-30)
               << family << " " << type_info(t).name << " n=" << n << " seed=" << seed;
@@ -443,7 +450,7 @@ TEST(QuantKernels, SimdMatchesReferenceOnRandomBits) {
   for (const char* family : {"avx2", "avx512"}) {
     for (GgmlType t :
          {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
-      const VecDotFn f = vec_dot_kernel(t, family);
+      const GemmFn f = gemm_kernel(t, family);
       if (!f) continue;
       const int64_t n = 17 * type_info(t).block_size;
       std::vector<uint8_t> w(row_bytes(t, n));
@@ -462,18 +469,82 @@ TEST(QuantKernels, SimdMatchesReferenceOnRandomBits) {
       double mag = 0.0;
       for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(wf[i]) * af[i]);
       const float ref = vec_dot_reference(t, n, w.data(), a.data());
-      EXPECT_NEAR(f(n, w.data(), a.data()), ref, 2e-6 * mag) << family << " " << type_info(t).name;
+      EXPECT_NEAR(dot_1x1(f, n, w, a), ref, 2e-6 * mag) << family << " " << type_info(t).name;
     }
   }
+}
+
+// Every (row, token) of a many-row, many-token block, in each family: within rounding of the
+// reference, and bit for bit what the same row and token give alone, so a sequence's logits do
+// not depend on how many rows a thread took or which sequences share its batch.
+TEST(QuantKernels, GemmBlocksMatchReferenceAndSingleDots) {
+  int checked = 0;
+  for (const char* family : {"scalar", "avx2", "avx512"}) {
+    for (GgmlType t : kWeightTypes) {
+      const GemmFn f = gemm_kernel(t, family);
+      if (!f) continue;
+      const GgmlType at = vec_dot_type(t);
+      const int64_t n = 3 * type_info(t).block_size * (type_info(t).block_size == 1 ? 37 : 1);
+      const int64_t rows = 7;
+      for (int64_t tokens : {1, 2, 3, 4, 5, 9, 16}) {
+        const size_t ws = row_bytes(t, n);
+        const size_t as = row_bytes(at, n);
+        std::vector<uint8_t> w(ws * rows);
+        std::vector<uint8_t> a(as * tokens);
+        for (int64_t r = 0; r < rows; ++r) {
+          const std::vector<uint8_t> q = quantize(t, gaussian(n, 100 + static_cast<uint32_t>(r)));
+          std::memcpy(&w[r * ws], q.data(), ws);
+        }
+        for (int64_t k = 0; k < tokens; ++k) {
+          const std::vector<uint8_t> q =
+              quantize(at, gaussian(n, 500 + static_cast<uint32_t>(k), 3.0f));
+          std::memcpy(&a[k * as], q.data(), as);
+        }
+        // Padded output rows: the kernel must write only its own columns.
+        const int64_t out_stride = rows + 3;
+        std::vector<float> out(out_stride * tokens, -12345.0f);
+        f({.n = n,
+           .w = w.data(),
+           .w_stride = ws,
+           .n_rows = rows,
+           .act = a.data(),
+           .act_stride = as,
+           .n_tokens = tokens,
+           .out = out.data(),
+           .out_stride = out_stride});
+        for (int64_t k = 0; k < tokens; ++k) {
+          for (int64_t r = 0; r < out_stride; ++r) {
+            const float got = out[k * out_stride + r];
+            if (r >= rows) {
+              EXPECT_EQ(got, -12345.0f) << "wrote outside the block";
+              continue;
+            }
+            const std::vector<uint8_t> wr(w.begin() + r * ws, w.begin() + (r + 1) * ws);
+            const std::vector<uint8_t> ak(a.begin() + k * as, a.begin() + (k + 1) * as);
+            EXPECT_EQ(got, dot_1x1(f, n, wr, ak)) << family << " " << type_info(t).name << " row "
+                                                  << r << " token " << k << " of " << tokens;
+            const std::vector<float> wf = dequantize(t, wr, n);
+            const std::vector<float> af = dequantize(at, ak, n);
+            double mag = 0.0;
+            for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(wf[i]) * af[i]);
+            EXPECT_NEAR(got, vec_dot_reference(t, n, wr.data(), ak.data()), 2e-6 * mag + 1e-30)
+                << family << " " << type_info(t).name;
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 0);
 }
 
 TEST(QuantKernels, DispatchAndFamilies) {
   const std::string level = simd_level();
   EXPECT_TRUE(level == "scalar" || level == "avx2" || level == "avx512") << level;
   for (GgmlType t : kWeightTypes) {
-    EXPECT_NE(vec_dot_kernel(t, "scalar"), nullptr) << type_info(t).name;
+    EXPECT_NE(gemm_kernel(t, "scalar"), nullptr) << type_info(t).name;
     if (level != "scalar") {
-      EXPECT_NE(vec_dot_kernel(t, "avx2"), nullptr) << type_info(t).name;
+      EXPECT_NE(gemm_kernel(t, "avx2"), nullptr) << type_info(t).name;
     }
     const DotCase c = make_dot_case(t, 4096, 11);
     EXPECT_NEAR(vec_dot(t, 4096, c.w.data(), c.a.data()),
@@ -482,11 +553,11 @@ TEST(QuantKernels, DispatchAndFamilies) {
   }
   if (level == "avx512") {
     for (GgmlType t : kWeightTypes) {
-      EXPECT_NE(vec_dot_kernel(t, "avx512"), nullptr) << type_info(t).name;
+      EXPECT_NE(gemm_kernel(t, "avx512"), nullptr) << type_info(t).name;
     }
   }
-  EXPECT_EQ(vec_dot_kernel(GgmlType::Q4_K, "neon"), nullptr);
-  EXPECT_EQ(vec_dot_kernel(GgmlType::Q4_1, "scalar"), nullptr);
+  EXPECT_EQ(gemm_kernel(GgmlType::Q4_K, "neon"), nullptr);
+  EXPECT_EQ(gemm_kernel(GgmlType::Q4_1, "scalar"), nullptr);
 }
 
 TEST(QuantKernels, VecDotTypes) {

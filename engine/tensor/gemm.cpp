@@ -1,28 +1,30 @@
-// Reference dot products and the run-time choice of kernel.
+// Reference dot products and the run-time choice of matrix kernel.
 //
 // Quantized dots sum integer products exactly within a block and only then scale by the block's
 // floats, as ggml does: every kernel family computes the same integers and differs from the
 // reference only in the order it adds the scaled block sums.
-#include <cpuid.h>
-
 #include <array>
 #include <stdexcept>
 #include <string>
 
+#include "tensor/cpu_features.h"
 #include "tensor/fp16.h"
+#include "tensor/gemm_dots.h"
 #include "tensor/quants.h"
 
 namespace engine {
 
 // Each SIMD family's table, defined in quants_<isa>.cpp: nullptr for a type it has no kernel for.
 namespace avx2 {
-VecDotFn kernel(GgmlType weight_type);
+GemmFn kernel(GgmlType weight_type);
 }
 namespace avx512 {
-VecDotFn kernel(GgmlType weight_type);
+GemmFn kernel(GgmlType weight_type);
 }
 
 namespace {
+
+using DotFn = float (*)(int64_t n, const void* weight_row, const void* act_row);
 
 float dot_f32(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const float*>(w);
@@ -147,7 +149,7 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-VecDotFn scalar_kernel(GgmlType t) {
+DotFn scalar_dot(GgmlType t) {
   switch (t) {
     case GgmlType::F32:
       return dot_f32;
@@ -168,23 +170,28 @@ VecDotFn scalar_kernel(GgmlType t) {
   }
 }
 
-// F16C straight from CPUID: not every compiler's __builtin_cpu_supports knows the name.
-bool cpu_has_f16c() {
-  unsigned eax, ebx, ecx, edx;
-  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+GemmFn scalar_kernel(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+      return gemm_dots<dot_f32>;
+    case GgmlType::F16:
+      return gemm_dots<dot_f16>;
+    case GgmlType::Q4_0:
+      return gemm_dots<dot_q4_0>;
+    case GgmlType::Q8_0:
+      return gemm_dots<dot_q8_0>;
+    case GgmlType::Q4_K:
+      return gemm_dots<dot_q4_k>;
+    case GgmlType::Q5_K:
+      return gemm_dots<dot_q5_k>;
+    case GgmlType::Q6_K:
+      return gemm_dots<dot_q6_k>;
+    default:
+      return nullptr;
+  }
 }
 
-bool cpu_has_avx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
-}
-
-bool cpu_has_avx512() {
-  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
-}
-
-VecDotFn family_kernel(GgmlType t, std::string_view family) {
+GemmFn family_kernel(GgmlType t, std::string_view family) {
   if (family == "scalar") return scalar_kernel(t);
   if (family == "avx2") return cpu_has_avx2() ? avx2::kernel(t) : nullptr;
   if (family == "avx512") return cpu_has_avx512() ? avx512::kernel(t) : nullptr;
@@ -195,7 +202,7 @@ VecDotFn family_kernel(GgmlType t, std::string_view family) {
 constexpr size_t kMaxTypeId = 32;
 
 struct Dispatch {
-  std::array<VecDotFn, kMaxTypeId> fn{};
+  std::array<GemmFn, kMaxTypeId> fn{};
   std::array<int64_t, kMaxTypeId> block_mask{};  // block sizes are powers of two: no division
   const char* level = "scalar";
 };
@@ -214,7 +221,7 @@ const Dispatch& dispatch() {
       if (!info) continue;
       const auto t = static_cast<GgmlType>(id);
       for (const char* family : {"avx512", "avx2", "scalar"}) {
-        if (VecDotFn f = family_kernel(t, family)) {
+        if (GemmFn f = family_kernel(t, family)) {
           d.fn[id] = f;
           break;
         }
@@ -253,19 +260,31 @@ GgmlType vec_dot_type(GgmlType weight_type) {
   }
 }
 
-float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row) {
+void gemm(GgmlType weight_type, const GemmArgs& args) {
   const Dispatch& d = dispatch();
   const auto id = static_cast<uint32_t>(weight_type);
   if (id >= kMaxTypeId || !d.fn[id]) unsupported(weight_type);
-  if (n < 0 || (n & d.block_mask[id]) != 0) {
-    throw std::invalid_argument("vec_dot: " + std::to_string(n) + " elements are not whole blocks");
+  if (args.n < 0 || (args.n & d.block_mask[id]) != 0) {
+    throw std::invalid_argument("gemm: rows of " + std::to_string(args.n) +
+                                " elements are not whole blocks");
   }
-  return d.fn[id](n, weight_row, act_row);
+  d.fn[id](args);
+}
+
+float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row) {
+  float out = 0.0f;
+  gemm(weight_type, {.n = n,
+                     .w = static_cast<const uint8_t*>(weight_row),
+                     .n_rows = 1,
+                     .act = static_cast<const uint8_t*>(act_row),
+                     .n_tokens = 1,
+                     .out = &out});
+  return out;
 }
 
 float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
                         const void* act_row) {
-  VecDotFn f = scalar_kernel(weight_type);
+  DotFn f = scalar_dot(weight_type);
   if (!f) unsupported(weight_type);
   if (n < 0 || n % type_info(weight_type).block_size != 0) {
     throw std::invalid_argument("vec_dot_reference: " + std::to_string(n) +
@@ -274,7 +293,7 @@ float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
   return f(n, weight_row, act_row);
 }
 
-VecDotFn vec_dot_kernel(GgmlType weight_type, std::string_view family) {
+GemmFn gemm_kernel(GgmlType weight_type, std::string_view family) {
   return family_kernel(weight_type, family);
 }
 
