@@ -74,9 +74,14 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
   const GgmlType act_type = vec_dot_type(w.type);
   const uint8_t* act = input.rows(pool, act_type);
   const size_t act_stride = row_bytes(act_type, w.cols);
-  // Several chunks of rows per thread, so a thread slowed by a neighbour takes fewer; each chunk
-  // multiplies its rows by every token, reading the rows once.
-  const int64_t grain = std::max<int64_t>(1, w.rows / (8 * pool.size()));
+  // Several chunks of rows per thread, so a thread slowed by a neighbour takes fewer. A chunk
+  // multiplies its rows by every token, a few tokens at a time, so with many tokens its rows are
+  // read again for each few: keep them few enough to stay in L2 (256 KiB).
+  int64_t grain = std::max<int64_t>(1, w.rows / (8 * pool.size()));
+  if (input.n_tokens() > 4) {
+    grain = std::min(
+        grain, std::max<int64_t>(4, (int64_t{256} << 10) / static_cast<int64_t>(w.row_stride)));
+  }
   pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
     gemm(w.type, {.n = w.cols,
                   .w = w.row(begin),
