@@ -24,8 +24,6 @@ GemmFn kernel(GgmlType weight_type);
 
 namespace {
 
-using DotFn = float (*)(int64_t n, const void* weight_row, const void* act_row);
-
 float dot_f32(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const float*>(w);
   const auto* y = static_cast<const float*>(a);
@@ -149,27 +147,6 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-DotFn scalar_dot(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return dot_f32;
-    case GgmlType::F16:
-      return dot_f16;
-    case GgmlType::Q4_0:
-      return dot_q4_0;
-    case GgmlType::Q8_0:
-      return dot_q8_0;
-    case GgmlType::Q4_K:
-      return dot_q4_k;
-    case GgmlType::Q5_K:
-      return dot_q5_k;
-    case GgmlType::Q6_K:
-      return dot_q6_k;
-    default:
-      return nullptr;
-  }
-}
-
 GemmFn scalar_kernel(GgmlType t) {
   switch (t) {
     case GgmlType::F32:
@@ -236,8 +213,35 @@ const Dispatch& dispatch() {
 [[noreturn]] void unsupported(GgmlType t) {
   const auto info = type_info(static_cast<uint32_t>(t));
   throw std::invalid_argument(
-      "vec_dot: no kernel for weight type " +
+      "no matrix kernel for weight type " +
       (info ? std::string(info->name) : "id " + std::to_string(static_cast<uint32_t>(t))));
+}
+
+// The dispatched kernel for `t`; throws where there is none.
+GemmFn kernel_for(GgmlType t) {
+  const auto id = static_cast<uint32_t>(t);
+  if (id >= kMaxTypeId || !dispatch().fn[id]) unsupported(t);
+  return dispatch().fn[id];
+}
+
+// Throws unless rows of n elements are whole blocks of `t`, a type kernel_for accepted.
+void check_whole_blocks(GgmlType t, int64_t n) {
+  if (n < 0 || (n & dispatch().block_mask[static_cast<uint32_t>(t)]) != 0) {
+    throw std::invalid_argument("rows of " + std::to_string(n) + " elements are not whole " +
+                                std::string(type_info(t).name) + " blocks");
+  }
+}
+
+// One row by one token through kernel f.
+float dot_1x1(GemmFn f, int64_t n, const void* weight_row, const void* act_row) {
+  float out = 0.0f;
+  f({.n = n,
+     .w = static_cast<const uint8_t*>(weight_row),
+     .n_rows = 1,
+     .act = static_cast<const uint8_t*>(act_row),
+     .n_tokens = 1,
+     .out = &out});
+  return out;
 }
 
 }  // namespace
@@ -261,36 +265,23 @@ GgmlType vec_dot_type(GgmlType weight_type) {
 }
 
 void gemm(GgmlType weight_type, const GemmArgs& args) {
-  const Dispatch& d = dispatch();
-  const auto id = static_cast<uint32_t>(weight_type);
-  if (id >= kMaxTypeId || !d.fn[id]) unsupported(weight_type);
-  if (args.n < 0 || (args.n & d.block_mask[id]) != 0) {
-    throw std::invalid_argument("gemm: rows of " + std::to_string(args.n) +
-                                " elements are not whole blocks");
-  }
-  d.fn[id](args);
+  const GemmFn f = kernel_for(weight_type);
+  check_whole_blocks(weight_type, args.n);
+  f(args);
 }
 
 float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row) {
-  float out = 0.0f;
-  gemm(weight_type, {.n = n,
-                     .w = static_cast<const uint8_t*>(weight_row),
-                     .n_rows = 1,
-                     .act = static_cast<const uint8_t*>(act_row),
-                     .n_tokens = 1,
-                     .out = &out});
-  return out;
+  const GemmFn f = kernel_for(weight_type);
+  check_whole_blocks(weight_type, n);
+  return dot_1x1(f, n, weight_row, act_row);
 }
 
 float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
                         const void* act_row) {
-  DotFn f = scalar_dot(weight_type);
+  GemmFn f = scalar_kernel(weight_type);
   if (!f) unsupported(weight_type);
-  if (n < 0 || n % type_info(weight_type).block_size != 0) {
-    throw std::invalid_argument("vec_dot_reference: " + std::to_string(n) +
-                                " elements are not whole blocks");
-  }
-  return f(n, weight_row, act_row);
+  check_whole_blocks(weight_type, n);
+  return dot_1x1(f, n, weight_row, act_row);
 }
 
 GemmFn gemm_kernel(GgmlType weight_type, std::string_view family) {
