@@ -34,19 +34,6 @@ inline __m512 join_scales(float d0, float d1) {
   return _mm512_insertf32x8(_mm512_set1_ps(d0), _mm256_set1_ps(d1), 1);
 }
 
-// Signed int8 dot as 16 int32 partial sums of 4 products: dpbusd wants unsigned x signed, so
-// the sign of x moves onto y.
-inline __m512i dot_i8(__m512i x, __m512i y) {
-  const __mmask64 neg = _mm512_movepi8_mask(x);
-  const __m512i sy = _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y);
-  return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
-}
-
-inline __m256i dot_i8(__m256i x, __m256i y) {
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x),
-                             _mm256_sign_epi8(y, x));
-}
-
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
