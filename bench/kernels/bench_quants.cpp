@@ -5,9 +5,11 @@
 //   BM_Gemv/<type>/<family>        4096-long rows over 64 MiB of weights by one token, as decoding
 //                                  streams them: the rate against memory (bytes_per_second counts
 //                                  weight bytes, what decode speed is made of).
-//   BM_Gemm/<type>/<family>/<T>    64 rows by T tokens, hot in cache, as prefill (T 512) and
-//                                  batched decoding (T 16) run them: items_per_second counts
-//                                  multiply-adds.
+//   BM_Gemm/<type>/<family>/<T>    64 rows by T tokens, hot in cache, as prefill (T 512),
+//                                  batched decoding (T 16) and decoding (T 1) run them:
+//                                  items_per_second counts multiply-adds.
+// Family "groups" is the kernel for matrices rearranged into groups of 16 rows at load
+// (interleaved_rows.h), where this CPU has one; the engine uses it in place of the row-wise one.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "tensor/ggml_type.h"
+#include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
 
 namespace engine {
@@ -47,6 +50,27 @@ GemmArgs args(GgmlType t, const std::vector<uint8_t>& w, int64_t rows,
           .out_stride = rows};
 }
 
+// A kernel and the layout it reads: row-wise, or rearranged into groups of 16 rows.
+struct Kernel {
+  GemmFn f;
+  bool grouped;
+};
+
+// The weights in the kernel's layout, and GemmArgs pointing at them.
+GemmArgs layout(GgmlType t, Kernel k, std::vector<uint8_t>& w, int64_t rows, GemmArgs g) {
+  if (!k.grouped) return g;
+  const size_t stride = row_bytes(t, kCols);
+  std::vector<uint8_t> grouped(group_bytes(t, kCols) * static_cast<size_t>(rows / kGroupRows));
+  for (int64_t r = 0; r < rows; r += kGroupRows) {
+    interleave_rows(t, &w[r * stride], stride, kCols,
+                    &grouped[(r / kGroupRows) * group_bytes(t, kCols)]);
+  }
+  w = std::move(grouped);
+  g.w = w.data();
+  g.w_stride = group_bytes(t, kCols);
+  return g;
+}
+
 void bm_dot(benchmark::State& state, GgmlType t, GemmFn f) {
   const std::vector<uint8_t> w = random_rows(t, kCols, 1);
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
@@ -59,9 +83,10 @@ void bm_dot(benchmark::State& state, GgmlType t, GemmFn f) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(w.size()));
 }
 
-void bm_gemv(benchmark::State& state, GgmlType t, GemmFn f) {
+void bm_gemv(benchmark::State& state, GgmlType t, Kernel k) {
   const size_t stride = row_bytes(t, kCols);
-  const int64_t rows = static_cast<int64_t>((64u << 20) / stride);
+  // Whole groups of rows, so every layout multiplies the same rows.
+  const int64_t rows = static_cast<int64_t>((64u << 20) / stride) / kGroupRows * kGroupRows;
   // Quantizing 64 MiB of K-quants is slow: tile one quantized block of rows instead.
   const std::vector<uint8_t> tile = random_rows(t, kCols * 16, 1);
   std::vector<uint8_t> w(stride * rows);
@@ -70,23 +95,23 @@ void bm_gemv(benchmark::State& state, GgmlType t, GemmFn f) {
   }
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
   std::vector<float> out;
-  const GemmArgs g = args(t, w, rows, a, 1, out);
+  const GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, 1, out));
   for (auto _ : state) {
-    f(g);
+    k.f(g);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * static_cast<int64_t>(stride));
 }
 
-void bm_gemm(benchmark::State& state, GgmlType t, GemmFn f) {
+void bm_gemm(benchmark::State& state, GgmlType t, Kernel k) {
   const int64_t rows = 64;
   const int64_t tokens = state.range(0);
-  const std::vector<uint8_t> w = random_rows(t, kCols * rows, 1);
+  std::vector<uint8_t> w = random_rows(t, kCols * rows, 1);
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols * tokens, 2);
   std::vector<float> out;
-  const GemmArgs g = args(t, w, rows, a, tokens, out);
+  const GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, tokens, out));
   for (auto _ : state) {
-    f(g);
+    k.f(g);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations() * rows * tokens * kCols);
@@ -97,14 +122,16 @@ const bool kRegistered = [] {
                             GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
   for (GgmlType t : types) {
     const std::string name(type_info(t).name);
-    for (const char* family : {"scalar", "avx2", "avx512"}) {
-      const GemmFn f = gemm_kernel(t, family);
-      if (!f) continue;  // the family has no kernel for it, or this CPU lacks the ISA
+    for (const char* family : {"scalar", "avx2", "avx512", "groups"}) {
+      const bool grouped = std::string(family) == "groups";
+      const Kernel k{grouped ? group_kernel(t) : gemm_kernel(t, family), grouped};
+      if (!k.f) continue;  // the family has no kernel for it, or this CPU lacks the ISA
       const std::string suffix = name + "/" + family;
-      benchmark::RegisterBenchmark(("BM_Dot/" + suffix).c_str(), bm_dot, t, f);
-      benchmark::RegisterBenchmark(("BM_Gemv/" + suffix).c_str(), bm_gemv, t, f)
+      if (!grouped) benchmark::RegisterBenchmark(("BM_Dot/" + suffix).c_str(), bm_dot, t, k.f);
+      benchmark::RegisterBenchmark(("BM_Gemv/" + suffix).c_str(), bm_gemv, t, k)
           ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(("BM_Gemm/" + suffix).c_str(), bm_gemm, t, f)
+      benchmark::RegisterBenchmark(("BM_Gemm/" + suffix).c_str(), bm_gemm, t, k)
+          ->Arg(1)
           ->Arg(16)
           ->Arg(512)
           ->Unit(benchmark::kMillisecond);

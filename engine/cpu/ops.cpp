@@ -7,6 +7,7 @@
 
 #include "tensor/f16_vec.h"
 #include "tensor/fp16.h"
+#include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
 
 namespace engine {
@@ -76,22 +77,31 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
   const size_t act_stride = row_bytes(act_type, w.cols);
   // Several chunks of rows per thread, so a thread slowed by a neighbour takes fewer. A chunk
   // multiplies its rows by every token, a few tokens at a time, so with many tokens its rows are
-  // read again for each few: keep them few enough to stay in L2 (256 KiB).
-  int64_t grain = std::max<int64_t>(1, w.rows / (8 * pool.size()));
+  // read again for each few: keep them few enough to stay in L2 (256 KiB). Grouped matrices are
+  // split in whole groups.
+  const int64_t unit = w.group_stride ? kGroupRows : 1;
+  const size_t unit_bytes = w.group_stride ? w.group_stride : w.row_stride;
+  const int64_t units = w.rows / unit;
+  int64_t grain = std::max<int64_t>(1, units / (8 * pool.size()));
   if (input.n_tokens() > 4) {
-    grain = std::min(
-        grain, std::max<int64_t>(4, (int64_t{256} << 10) / static_cast<int64_t>(w.row_stride)));
+    grain = std::min(grain,
+                     std::max<int64_t>(1, (int64_t{256} << 10) / static_cast<int64_t>(unit_bytes)));
   }
-  pool.parallel_for(w.rows, grain, [&](int64_t begin, int64_t end) {
-    gemm(w.type, {.n = w.cols,
-                  .w = w.row(begin),
-                  .w_stride = w.row_stride,
-                  .n_rows = end - begin,
-                  .act = act,
-                  .act_stride = act_stride,
-                  .n_tokens = input.n_tokens(),
-                  .out = out + begin,
-                  .out_stride = w.rows});
+  pool.parallel_for(units, grain, [&](int64_t begin, int64_t end) {
+    const GemmArgs args{.n = w.cols,
+                        .w = w.data + static_cast<size_t>(begin) * unit_bytes,
+                        .w_stride = unit_bytes,
+                        .n_rows = (end - begin) * unit,
+                        .act = act,
+                        .act_stride = act_stride,
+                        .n_tokens = input.n_tokens(),
+                        .out = out + begin * unit,
+                        .out_stride = w.rows};
+    if (w.group_stride) {
+      gemm_groups(w.type, args);
+    } else {
+      gemm(w.type, args);
+    }
   });
 }
 

@@ -14,7 +14,7 @@ Model::Model(const std::string& path, int n_threads)
       config_(ModelConfig::from_gguf(file_)),
       weights_(ModelWeights::from_gguf(file_, config_)),
       pool_(n_threads) {
-  weights_.load_into_memory();
+  weights_.load_into_memory(pool_);
 }
 
 std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& cache) {

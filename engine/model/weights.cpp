@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "gguf/gguf_file.h"
+#include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
 
 namespace engine {
@@ -69,23 +70,43 @@ ModelWeights ModelWeights::from_gguf(const GgufFile& f, const ModelConfig& c) {
   return w;
 }
 
-void ModelWeights::load_into_memory() {
+void ModelWeights::load_into_memory(ThreadPool& pool) {
   std::vector<WeightMatrix*> matrices = {&output};
   for (LayerWeights& L : layers) {
     for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
       matrices.push_back(m);
     }
   }
+  for (WeightMatrix* m : matrices) {
+    if (group_kernel(m->type) != nullptr && m->rows % kGroupRows == 0) {
+      m->group_stride = group_bytes(m->type, m->cols);
+    }
+  }
   constexpr size_t kAlign = 64;  // each matrix starts on a cache line
   auto padded = [](const WeightMatrix& m) {
-    return (m.row_stride * static_cast<size_t>(m.rows) + kAlign - 1) & ~(kAlign - 1);
+    const size_t bytes = m.group_stride ? m.group_stride * static_cast<size_t>(m.rows / kGroupRows)
+                                        : m.row_stride * static_cast<size_t>(m.rows);
+    return (bytes + kAlign - 1) & ~(kAlign - 1);
   };
   size_t total = 0;
   for (const WeightMatrix* m : matrices) total += padded(*m);
   memory = std::make_unique<HugePageBuffer>(total);
   uint8_t* at = memory->data();
   for (WeightMatrix* m : matrices) {
-    std::memcpy(at, m->data, m->row_stride * static_cast<size_t>(m->rows));
+    const WeightMatrix& src = *m;
+    if (src.group_stride) {
+      pool.parallel_for(src.rows / kGroupRows, [&](int64_t begin, int64_t end) {
+        for (int64_t g = begin; g < end; ++g) {
+          interleave_rows(src.type, src.row(g * kGroupRows), src.row_stride, src.cols,
+                          at + static_cast<size_t>(g) * src.group_stride);
+        }
+      });
+    } else {
+      pool.parallel_for(src.rows, [&](int64_t begin, int64_t end) {
+        std::memcpy(at + static_cast<size_t>(begin) * src.row_stride, src.row(begin),
+                    static_cast<size_t>(end - begin) * src.row_stride);
+      });
+    }
     m->data = at;
     at += padded(*m);
   }

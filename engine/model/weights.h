@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/huge_page_buffer.h"
+#include "cpu/thread_pool.h"
 #include "model/model_config.h"
 #include "tensor/ggml_type.h"
 
@@ -15,14 +16,17 @@ namespace engine {
 class GgufFile;
 
 // A 2-D weight matrix, in place in the mapped file or in ModelWeights::memory: `rows` rows of
-// `cols` elements.
+// `cols` elements, row by row, or rearranged into groups of kGroupRows rows (interleaved_rows.h)
+// where group_stride is set.
 struct WeightMatrix {
   std::string name;
   GgmlType type = GgmlType::F32;
   int64_t cols = 0;
   int64_t rows = 0;
-  size_t row_stride = 0;  // bytes
+  size_t row_stride = 0;  // bytes of a row in the file's layout
   const uint8_t* data = nullptr;
+  size_t group_stride = 0;  // bytes of a group of rows when rearranged, else 0
+  // Row r in the file's layout (not for grouped matrices).
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
 };
 
@@ -41,8 +45,9 @@ struct ModelWeights {
   std::unique_ptr<HugePageBuffer> memory;  // the matrices' bytes after load_into_memory()
 
   // Copies every matrix that is multiplied by (not the embeddings, read a row per token) out of
-  // the file mapping into `memory` and points the matrices there.
-  void load_into_memory();
+  // the file mapping into `memory` and points the matrices there, rearranged into groups of rows
+  // where this CPU has a group kernel for the type.
+  void load_into_memory(ThreadPool& pool);
 
   // Throws std::runtime_error naming the tensor and what is wrong with it.
   static ModelWeights from_gguf(const GgufFile& file, const ModelConfig& config);

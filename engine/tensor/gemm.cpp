@@ -67,17 +67,6 @@ float dot_q8_0(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block.
-void scale_min(const uint8_t* s, int j, int* sc, int* m) {
-  if (j < 4) {
-    *sc = s[j] & 63;
-    *m = s[j + 4] & 63;
-  } else {
-    *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
-    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 // Q4_K and Q5_K share everything but the fifth bit; qh is null for Q4_K.
 float dot_affine_k(const uint16_t d16, const uint16_t dmin16, const uint8_t* scales,
                    const uint8_t* qh, const uint8_t* qs, const BlockQ8_K& y) {
@@ -85,7 +74,7 @@ float dot_affine_k(const uint16_t d16, const uint16_t dmin16, const uint8_t* sca
   int summ = 0;
   for (int j = 0; j < 8; ++j) {
     int sc, m;
-    scale_min(scales, j, &sc, &m);
+    k_scale_min(scales, j, &sc, &m);
     const int c = j / 2;
     const int shift = (j % 2) * 4;
     int s = 0;

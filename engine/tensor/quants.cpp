@@ -435,24 +435,14 @@ void dequantize_q8_k(const BlockQ8_K* x, float* y, int64_t nb) {
   }
 }
 
-void unpack_scale_min(const uint8_t* s, int j, int* sc, int* m) {
-  if (j < 4) {
-    *sc = s[j] & 63;
-    *m = s[j + 4] & 63;
-  } else {
-    *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
-    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 void dequantize_q4_k(const BlockQ4_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK_K) {
     const float d = fp16_to_fp32(x[i].d);
     const float dmin = fp16_to_fp32(x[i].dmin);
     for (int c = 0; c < 4; ++c) {
       int sc0, m0, sc1, m1;
-      unpack_scale_min(x[i].scales, 2 * c, &sc0, &m0);
-      unpack_scale_min(x[i].scales, 2 * c + 1, &sc1, &m1);
+      k_scale_min(x[i].scales, 2 * c, &sc0, &m0);
+      k_scale_min(x[i].scales, 2 * c + 1, &sc1, &m1);
       const float d0 = d * sc0, o0 = dmin * m0;
       const float d1 = d * sc1, o1 = dmin * m1;
       const uint8_t* qs = x[i].qs + 32 * c;
@@ -470,8 +460,8 @@ void dequantize_q5_k(const BlockQ5_K* x, float* y, int64_t nb) {
     const float dmin = fp16_to_fp32(x[i].dmin);
     for (int c = 0; c < 4; ++c) {
       int sc0, m0, sc1, m1;
-      unpack_scale_min(x[i].scales, 2 * c, &sc0, &m0);
-      unpack_scale_min(x[i].scales, 2 * c + 1, &sc1, &m1);
+      k_scale_min(x[i].scales, 2 * c, &sc0, &m0);
+      k_scale_min(x[i].scales, 2 * c + 1, &sc1, &m1);
       const float d0 = d * sc0, o0 = dmin * m0;
       const float d1 = d * sc1, o1 = dmin * m1;
       const uint8_t* qs = x[i].qs + 32 * c;
@@ -509,6 +499,16 @@ void dequantize_q6_k(const BlockQ6_K* x, float* y, int64_t nb) {
 }
 
 }  // namespace
+
+void k_scale_min(const uint8_t* s, int j, int* sc, int* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
 
 void quantize_row(GgmlType type, const float* x, void* y, int64_t n) {
   const int64_t nb = blocks_of(type, n);

@@ -44,6 +44,9 @@ void gemm(GgmlType weight_type, const GemmArgs& args);
 // One weight row dotted with one activation row: a 1x1 gemm.
 float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row);
 
+// The six-bit scale and min of sub-block j (0-7) of a Q4_K or Q5_K block's packed `scales`.
+void k_scale_min(const uint8_t* scales, int j, int* sc, int* m);
+
 // The plain C++ reference for vec_dot, used by tests to check the SIMD kernels.
 float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
                         const void* act_row);

@@ -1,0 +1,49 @@
+// Weight matrices rearranged at load time into groups of 16 rows, block by block, for kernels
+// that compute 16 rows in one register: one int8 dot-product instruction multiplies 4 elements
+// of each of the 16 rows by the same 4 activations, and the per-block float work (scales, mins,
+// conversion) runs once per 16 rows instead of once per row. The file's row-wise layout stays
+// the one every other kernel reads; only matrices whose type has a group kernel on this CPU and
+// whose rows are whole groups are rearranged.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/ggml_type.h"
+#include "tensor/quants.h"
+
+namespace engine {
+
+inline constexpr int64_t kGroupRows = 16;
+
+// One Q4_K super-block of 16 rows: x[r] = d[r] * scales[j][r] * q - dmin[r] * mins[j][r] in
+// sub-block j, with the six-bit scales and mins unpacked. qs[j][k] holds quads k and k + 4 of
+// sub-block j (elements 4k..4k+3 and 16+4k..16+4k+3) of every row: byte 4r + e has element
+// 4k + e of row r in its low nibble and element 16 + 4k + e in its high one.
+struct BlockQ4_Kx16 {
+  uint16_t d[kGroupRows];
+  uint16_t dmin[kGroupRows];
+  uint8_t scales[8][kGroupRows];
+  uint8_t mins[8][kGroupRows];
+  uint8_t qs[8][4][4 * kGroupRows];
+};
+static_assert(sizeof(BlockQ4_Kx16) == 2368 && offsetof(BlockQ4_Kx16, qs) % 64 == 0);
+
+// The group kernel for `type` on this CPU (as gemm_groups runs it, without its checks), or
+// nullptr where there is none: matrices of such types with whole groups of rows are worth
+// rearranging with interleave_rows.
+GemmFn group_kernel(GgmlType type);
+
+// Bytes of one group of kGroupRows rows of n elements (n whole super-blocks).
+size_t group_bytes(GgmlType type, int64_t n);
+
+// Rearranges kGroupRows rows of n elements, row_stride bytes apart, into one group.
+void interleave_rows(GgmlType type, const uint8_t* rows, size_t row_stride, int64_t n,
+                     uint8_t* group);
+
+// gemm for rearranged matrices: args.w is the first of args.n_rows / kGroupRows groups and
+// args.w_stride the bytes of one group. As gemm, each output is computed the same way whatever
+// the number of tokens.
+void gemm_groups(GgmlType type, const GemmArgs& args);
+
+}  // namespace engine
