@@ -46,6 +46,47 @@ void interleave_q4_k(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ4
   }
 }
 
+// The 256 six-bit values (0..63) of a Q6_K block in element order.
+void q6_k_values(const BlockQ6_K& x, uint8_t* q) {
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* ql = x.ql + 64 * h;
+    const uint8_t* qh = x.qh + 32 * h;
+    for (int l = 0; l < 32; ++l) {
+      q[128 * h + l] = static_cast<uint8_t>((ql[l] & 15) | ((qh[l] & 3) << 4));
+      q[128 * h + l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4));
+      q[128 * h + l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+      q[128 * h + l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+    }
+  }
+}
+
+void interleave_q6_k(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ6_Kx16* out) {
+  uint8_t q[kQK_K];
+  for (int64_t i = 0; i < nb; ++i) {
+    BlockQ6_Kx16& g = out[i];
+    for (int64_t r = 0; r < kGroupRows; ++r) {
+      const auto& x = reinterpret_cast<const BlockQ6_K*>(rows + r * row_stride)[i];
+      g.d[r] = x.d;
+      for (int j = 0; j < 16; ++j) g.scales[j][r] = x.scales[j];
+      q6_k_values(x, q);
+      for (int p = 0; p < 8; ++p) {
+        const uint8_t* qp = q + 32 * p;
+        for (int e = 0; e < 4; ++e) {
+          uint8_t high[2] = {0, 0};
+          for (int k = 0; k < 4; ++k) {
+            const uint8_t a = qp[4 * k + e], b = qp[16 + 4 * k + e];
+            g.pairs[p].ql[k][4 * r + e] = static_cast<uint8_t>((a & 15) | (b & 15) << 4);
+            high[0] |= static_cast<uint8_t>((a >> 4) << (2 * k));
+            high[1] |= static_cast<uint8_t>((b >> 4) << (2 * k));
+          }
+          g.pairs[p].qh[0][4 * r + e] = high[0];
+          g.pairs[p].qh[1][4 * r + e] = high[1];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 GemmFn group_kernel(GgmlType type) {
@@ -54,19 +95,28 @@ GemmFn group_kernel(GgmlType type) {
 }
 
 size_t group_bytes(GgmlType type, int64_t n) {
-  if (type != GgmlType::Q4_K) {
-    throw std::invalid_argument("no grouped layout for " + std::string(type_info(type).name));
+  switch (type) {
+    case GgmlType::Q4_K:
+      return static_cast<size_t>(n / kQK_K) * sizeof(BlockQ4_Kx16);
+    case GgmlType::Q6_K:
+      return static_cast<size_t>(n / kQK_K) * sizeof(BlockQ6_Kx16);
+    default:
+      throw std::invalid_argument("no grouped layout for " + std::string(type_info(type).name));
   }
-  return static_cast<size_t>(n / kQK_K) * sizeof(BlockQ4_Kx16);
 }
 
 void interleave_rows(GgmlType type, const uint8_t* rows, size_t row_stride, int64_t n,
                      uint8_t* group) {
-  if (type != GgmlType::Q4_K || n % kQK_K != 0) {
+  const bool k_quant = type == GgmlType::Q4_K || type == GgmlType::Q6_K;
+  if (!k_quant || n % kQK_K != 0) {
     throw std::invalid_argument("cannot group rows of " + std::to_string(n) + " " +
                                 std::string(type_info(type).name) + " elements");
   }
-  interleave_q4_k(rows, row_stride, n / kQK_K, reinterpret_cast<BlockQ4_Kx16*>(group));
+  if (type == GgmlType::Q4_K) {
+    interleave_q4_k(rows, row_stride, n / kQK_K, reinterpret_cast<BlockQ4_Kx16*>(group));
+  } else {
+    interleave_q6_k(rows, row_stride, n / kQK_K, reinterpret_cast<BlockQ6_Kx16*>(group));
+  }
 }
 
 void gemm_groups(GgmlType type, const GemmArgs& args) {

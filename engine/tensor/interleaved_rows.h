@@ -29,6 +29,22 @@ struct BlockQ4_Kx16 {
 };
 static_assert(sizeof(BlockQ4_Kx16) == 2368 && offsetof(BlockQ4_Kx16, qs) % 64 == 0);
 
+// One Q6_K super-block of 16 rows: x[r] = d[r] * scales[j][r] * (q - 32) in 16-element sub-block
+// j, q six bits. Each pair of sub-blocks 2p, 2p+1 is laid out as a Q4_K sub-block of
+// BlockQ4_Kx16: pairs[p].ql[k] holds the low four bits of quad k of sub-block 2p (low nibbles)
+// and 2p+1 (high nibbles), and byte 4r + e of pairs[p].qh[s] holds in bits 2k, 2k+1 the top two
+// bits of element 4k + e of row r in sub-block 2p + s. The kernel reads it front to back.
+struct BlockQ6_Kx16 {
+  int8_t scales[16][kGroupRows];
+  struct Pair {
+    uint8_t qh[2][4 * kGroupRows];
+    uint8_t ql[4][4 * kGroupRows];
+  } pairs[8];
+  uint16_t d[kGroupRows];
+};
+static_assert(sizeof(BlockQ6_Kx16) == 16 * sizeof(BlockQ6_K));
+
+
 // The group kernel for `type` on this CPU (as gemm_groups runs it, without its checks), or
 // nullptr where there is none: matrices of such types with whole groups of rows are worth
 // rearranging with interleave_rows.

@@ -89,39 +89,101 @@ void tile_q4_k(int64_t nb, const BlockQ4_Kx16* x, TokenRows y, float* out, int64
   for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
+// One group of 16 Q6_K rows by T tokens. q is stored as q + 32 in 0..63: multiply unsigned and
+// take 32 * sum(scale * bsum) off after.
+template <int T>
+void tile_q6_k(int64_t nb, const BlockQ6_Kx16* x, TokenRows y, float* out, int64_t out_stride) {
+  constexpr int S = T == 1 ? 2 : 1;  // sub-block pairs in flight, as in tile_q4_k
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const __m512i top2 = _mm512_set1_epi8(0x30);
+  const __m512i low_half = _mm512_set1_epi32(0xffff);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const BlockQ6_Kx16& g = x[i];
+    __m512i sumi[T], offset[T];
+    for (int t = 0; t < T; ++t) sumi[t] = offset[t] = _mm512_setzero_si512();
+    for (int p0 = 0; p0 < 8; p0 += S) {
+      __m512i lo[S][T], hi[S][T], qh[S][2];
+      for (int s = 0; s < S; ++s) {
+        for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
+        qh[s][0] = _mm512_loadu_si512(g.pairs[p0 + s].qh[0]);
+        qh[s][1] = _mm512_loadu_si512(g.pairs[p0 + s].qh[1]);
+      }
+      for (int k = 0; k < 4; ++k) {
+        for (int s = 0; s < S; ++s) {
+          // (low nibble) | (top two bits moved up to bits 4-5): vpternlog's a | (b & c) is 0xf8.
+          const __m512i v = _mm512_loadu_si512(g.pairs[p0 + s].ql[k]);
+          const __m512i q_lo = _mm512_ternarylogic_epi32(
+              _mm512_and_si512(v, low4), _mm512_slli_epi16(qh[s][0], 4), top2, 0xf8);
+          const __m512i q_hi =
+              _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v, 4), low4),
+                                        _mm512_slli_epi16(qh[s][1], 4), top2, 0xf8);
+          qh[s][0] = _mm512_srli_epi16(qh[s][0], 2);
+          qh[s][1] = _mm512_srli_epi16(qh[s][1], 2);
+          for (int t = 0; t < T; ++t) {
+            const int8_t* q8 = y[t][i].qs + 32 * (p0 + s) + 4 * k;
+            lo[s][t] = _mm512_dpbusd_epi32(lo[s][t], q_lo, broadcast4(q8));
+            hi[s][t] = _mm512_dpbusd_epi32(hi[s][t], q_hi, broadcast4(q8 + 16));
+          }
+        }
+      }
+      for (int s = 0; s < S; ++s) {
+        const int p = p0 + s;
+        const __m512i sc_lo = _mm512_cvtepi8_epi32(load128(g.scales[2 * p]));
+        const __m512i sc_hi = _mm512_cvtepi8_epi32(load128(g.scales[2 * p + 1]));
+        // 32 * the two sub-blocks' scales in each lane's 16-bit halves, against their bsums.
+        const __m512i sc32 = _mm512_or_si512(
+            _mm512_and_si512(_mm512_slli_epi32(sc_lo, 5), low_half), _mm512_slli_epi32(sc_hi, 21));
+        for (int t = 0; t < T; ++t) {
+          sumi[t] =
+              _mm512_add_epi32(sumi[t], _mm512_add_epi32(_mm512_mullo_epi32(lo[s][t], sc_lo),
+                                                         _mm512_mullo_epi32(hi[s][t], sc_hi)));
+          offset[t] = _mm512_dpwssd_epi32(offset[t], sc32, broadcast4(y[t][i].bsums + 2 * p));
+        }
+      }
+    }
+    const __m512 d = _mm512_cvtph_ps(load256(g.d));
+    for (int t = 0; t < T; ++t) {
+      const __m512 v = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(sumi[t], offset[t])));
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(y[t][i].d), v, acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * out_stride, acc[t]);
+}
+
+template <typename Block>
+using Tile = void (*)(int64_t nb, const Block* x, TokenRows y, float* out, int64_t out_stride);
+
 // Every group by every group of kTile tokens (the last smaller), tokens outermost so a tile's
-// activations stay in L1 across the groups.
-void gemm_q4_k(const GemmArgs& a) {
+// activations stay in L1 across the groups. kTiles[n - 1] computes n tokens.
+template <typename Block, Tile<Block>... kTiles>
+void gemm_group_tiles(const GemmArgs& a) {
+  static_assert(sizeof...(kTiles) == kTile);
+  static constexpr Tile<Block> tiles[] = {kTiles...};
   const int64_t nb = a.n / kQK_K;
   for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kTile) {
     const TokenRows y{a.act + static_cast<size_t>(t0) * a.act_stride, a.act_stride};
     float* out = a.out + t0 * a.out_stride;
     const int64_t nt = a.n_tokens - t0 < kTile ? a.n_tokens - t0 : kTile;
     for (int64_t r = 0; r < a.n_rows; r += kGroupRows) {
-      const auto* x = reinterpret_cast<const BlockQ4_Kx16*>(a.w + (r / kGroupRows) * a.w_stride);
-      switch (nt) {
-        case 4:
-          tile_q4_k<4>(nb, x, y, out + r, a.out_stride);
-          break;
-        case 3:
-          tile_q4_k<3>(nb, x, y, out + r, a.out_stride);
-          break;
-        case 2:
-          tile_q4_k<2>(nb, x, y, out + r, a.out_stride);
-          break;
-        default:
-          tile_q4_k<1>(nb, x, y, out + r, a.out_stride);
-      }
+      const auto* x = reinterpret_cast<const Block*>(a.w + (r / kGroupRows) * a.w_stride);
+      tiles[nt - 1](nb, x, y, out + r, a.out_stride);
     }
   }
 }
 
-static_assert(kTile == 4, "gemm_q4_k dispatches tiles of 1 to 4 tokens");
-
 }  // namespace
 
 GemmFn group_kernel(GgmlType weight_type) {
-  return weight_type == GgmlType::Q4_K ? gemm_q4_k : nullptr;
+  switch (weight_type) {
+    case GgmlType::Q4_K:
+      return gemm_group_tiles<BlockQ4_Kx16, tile_q4_k<1>, tile_q4_k<2>, tile_q4_k<3>, tile_q4_k<4>>;
+    case GgmlType::Q6_K:
+      return gemm_group_tiles<BlockQ6_Kx16, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k<4>>;
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace engine::avx512

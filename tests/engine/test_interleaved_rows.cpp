@@ -106,54 +106,66 @@ void check_against_reference(GgmlType t, const Matrix& m, const std::vector<uint
   }
 }
 
-class GroupKernels : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (group_kernel(GgmlType::Q4_K) == nullptr) GTEST_SKIP() << "this CPU has no group kernel";
+// Every type with a grouped layout, where this CPU has its kernel.
+std::vector<GgmlType> grouped_types() {
+  std::vector<GgmlType> out;
+  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+    if (group_kernel(t) != nullptr) out.push_back(t);
   }
-};
+  return out;
+}
 
-TEST_F(GroupKernels, Q4KMatchesReferenceForEveryTileSize) {
-  const GgmlType t = GgmlType::Q4_K;
-  const int64_t n = 3 * kQK_K, rows = 3 * kGroupRows;
-  std::vector<uint8_t> w;
-  for (int64_t r = 0; r < rows; ++r) {
-    const auto q = quantized_gaussian(t, n, 100 + static_cast<uint32_t>(r), 1.0f);
-    w.insert(w.end(), q.begin(), q.end());
-  }
-  const Matrix m = make_matrix(t, rows, n, std::move(w));
-  for (int64_t tokens : {1, 2, 3, 4, 5, 9, 16}) {
-    std::vector<uint8_t> act;
-    for (int64_t k = 0; k < tokens; ++k) {
-      const auto q = quantized_gaussian(GgmlType::Q8_K, n, 500 + static_cast<uint32_t>(k), 3.0f);
-      act.insert(act.end(), q.begin(), q.end());
+TEST(GroupKernels, MatchReferenceForEveryTileSize) {
+  if (grouped_types().empty()) GTEST_SKIP() << "this CPU has no group kernel";
+  for (GgmlType t : grouped_types()) {
+    SCOPED_TRACE(type_info(t).name);
+    const int64_t n = 3 * type_info(t).block_size * (kQK_K / type_info(t).block_size);
+    const int64_t rows = 3 * kGroupRows;
+    std::vector<uint8_t> w;
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto q = quantized_gaussian(t, n, 100 + static_cast<uint32_t>(r), 1.0f);
+      w.insert(w.end(), q.begin(), q.end());
     }
-    check_against_reference(t, m, act, tokens);
+    const Matrix m = make_matrix(t, rows, n, std::move(w));
+    for (int64_t tokens : {1, 2, 3, 4, 5, 9, 16}) {
+      std::vector<uint8_t> act;
+      for (int64_t k = 0; k < tokens; ++k) {
+        const auto q = quantized_gaussian(vec_dot_type(t), n, 500 + static_cast<uint32_t>(k), 3.0f);
+        act.insert(act.end(), q.begin(), q.end());
+      }
+      check_against_reference(t, m, act, tokens);
+    }
   }
 }
 
-TEST_F(GroupKernels, Q4KMatchesReferenceOnRandomBits) {
-  // Raw random bytes reach every scale and min code (63 included) and every nibble; only the
-  // fp16 d and dmin are tamed to stay finite.
-  const GgmlType t = GgmlType::Q4_K;
-  const int64_t n = 5 * kQK_K, rows = 2 * kGroupRows;
+TEST(GroupKernels, MatchReferenceOnRandomBits) {
+  if (grouped_types().empty()) GTEST_SKIP() << "this CPU has no group kernel";
+  // Raw random bytes reach every scale code and every quant value; only the fp16 scales are
+  // tamed to stay finite.
   std::mt19937 rng(7);
-  std::vector<uint8_t> w(row_bytes(t, n) * rows);
-  for (uint8_t& b : w) b = static_cast<uint8_t>(rng());
-  const uint16_t small = fp32_to_fp16(0.01f);
-  for (size_t off = 0; off < w.size(); off += sizeof(BlockQ4_K)) {
-    std::memcpy(&w[off], &small, 2);
-    std::memcpy(&w[off + 2], &small, 2);
+  for (GgmlType t : grouped_types()) {
+    SCOPED_TRACE(type_info(t).name);
+    const int64_t n = 5 * kQK_K, rows = 2 * kGroupRows;
+    std::vector<uint8_t> w(row_bytes(t, n) * rows);
+    for (uint8_t& b : w) b = static_cast<uint8_t>(rng());
+    const size_t bb = type_info(t).block_bytes;
+    const uint16_t small = fp32_to_fp16(0.01f);
+    for (size_t off = 0; off < w.size(); off += bb) {
+      // d (and Q4_K's dmin) open every block but Q6_K's, where d is last.
+      std::memcpy(&w[t == GgmlType::Q6_K ? off + bb - 2 : off], &small, 2);
+      if (t == GgmlType::Q4_K) std::memcpy(&w[off + 2], &small, 2);
+    }
+    const Matrix m = make_matrix(t, rows, n, std::move(w));
+    // Activations at the ends of int8's range: the largest products the integer sums must hold.
+    const GgmlType at = vec_dot_type(t);
+    std::vector<uint8_t> act = quantized_gaussian(at, n, 8, 2.0f);
+    std::vector<float> extreme(n);
+    for (int64_t i = 0; i < n; ++i) extreme[i] = i % 3 == 0 ? 1.0f : -1.0f;
+    std::vector<uint8_t> q(row_bytes(at, n));
+    quantize_row(at, extreme.data(), q.data(), n);
+    act.insert(act.end(), q.begin(), q.end());
+    check_against_reference(t, m, act, 2);
   }
-  const Matrix m = make_matrix(t, rows, n, std::move(w));
-  // Activations at the ends of int8's range: the largest products the integer sums must hold.
-  std::vector<uint8_t> act = quantized_gaussian(GgmlType::Q8_K, n, 8, 2.0f);
-  std::vector<float> extreme(n);
-  for (int64_t i = 0; i < n; ++i) extreme[i] = i % 3 == 0 ? 1.0f : -1.0f;
-  std::vector<uint8_t> q(row_bytes(GgmlType::Q8_K, n));
-  quantize_row(GgmlType::Q8_K, extreme.data(), q.data(), n);
-  act.insert(act.end(), q.begin(), q.end());
-  check_against_reference(t, m, act, 2);
 }
 
 TEST(GroupLayout, RejectsWhatItCannotGroup) {
