@@ -87,6 +87,43 @@ void interleave_q6_k(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ6
   }
 }
 
+void interleave_q8_0(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ8_0x16* out) {
+  for (int64_t i = 0; i < nb; ++i) {
+    BlockQ8_0x16& g = out[i];
+    for (int64_t r = 0; r < kGroupRows; ++r) {
+      const auto& x = reinterpret_cast<const BlockQ8_0*>(rows + r * row_stride)[i];
+      g.d[r] = x.d;
+      for (int k = 0; k < 8; ++k) {
+        for (int e = 0; e < 4; ++e) {
+          g.qs[k][4 * r + e] = static_cast<uint8_t>(x.qs[4 * k + e] + 128);
+        }
+      }
+    }
+  }
+}
+
+// sizeof the grouped block of `type`, 0 where it has no grouped layout.
+size_t grouped_block_bytes(GgmlType type) {
+  switch (type) {
+    case GgmlType::Q4_K:
+      return sizeof(BlockQ4_Kx16);
+    case GgmlType::Q6_K:
+      return sizeof(BlockQ6_Kx16);
+    case GgmlType::Q8_0:
+      return sizeof(BlockQ8_0x16);
+    default:
+      return 0;
+  }
+}
+
+// Throws unless rows of n elements of `type` can be grouped.
+void check_groupable(GgmlType type, int64_t n) {
+  if (grouped_block_bytes(type) == 0 || n <= 0 || n % type_info(type).block_size != 0) {
+    throw std::invalid_argument("cannot group rows of " + std::to_string(n) + " " +
+                                std::string(type_info(type).name) + " elements");
+  }
+}
+
 }  // namespace
 
 GemmFn group_kernel(GgmlType type) {
@@ -95,33 +132,29 @@ GemmFn group_kernel(GgmlType type) {
 }
 
 size_t group_bytes(GgmlType type, int64_t n) {
-  switch (type) {
-    case GgmlType::Q4_K:
-      return static_cast<size_t>(n / kQK_K) * sizeof(BlockQ4_Kx16);
-    case GgmlType::Q6_K:
-      return static_cast<size_t>(n / kQK_K) * sizeof(BlockQ6_Kx16);
-    default:
-      throw std::invalid_argument("no grouped layout for " + std::string(type_info(type).name));
-  }
+  check_groupable(type, n);
+  return static_cast<size_t>(n / type_info(type).block_size) * grouped_block_bytes(type);
 }
 
 void interleave_rows(GgmlType type, const uint8_t* rows, size_t row_stride, int64_t n,
                      uint8_t* group) {
-  const bool k_quant = type == GgmlType::Q4_K || type == GgmlType::Q6_K;
-  if (!k_quant || n % kQK_K != 0) {
-    throw std::invalid_argument("cannot group rows of " + std::to_string(n) + " " +
-                                std::string(type_info(type).name) + " elements");
-  }
-  if (type == GgmlType::Q4_K) {
-    interleave_q4_k(rows, row_stride, n / kQK_K, reinterpret_cast<BlockQ4_Kx16*>(group));
-  } else {
-    interleave_q6_k(rows, row_stride, n / kQK_K, reinterpret_cast<BlockQ6_Kx16*>(group));
+  check_groupable(type, n);
+  const int64_t nb = n / type_info(type).block_size;
+  switch (type) {
+    case GgmlType::Q4_K:
+      interleave_q4_k(rows, row_stride, nb, reinterpret_cast<BlockQ4_Kx16*>(group));
+      break;
+    case GgmlType::Q6_K:
+      interleave_q6_k(rows, row_stride, nb, reinterpret_cast<BlockQ6_Kx16*>(group));
+      break;
+    default:
+      interleave_q8_0(rows, row_stride, nb, reinterpret_cast<BlockQ8_0x16*>(group));
   }
 }
 
 void gemm_groups(GgmlType type, const GemmArgs& args) {
   const GemmFn f = group_kernel(type);
-  if (f == nullptr || args.n % kQK_K != 0 || args.n_rows % kGroupRows != 0) {
+  if (f == nullptr || args.n % type_info(type).block_size != 0 || args.n_rows % kGroupRows != 0) {
     throw std::invalid_argument(std::string("no group kernel for ") + std::to_string(args.n_rows) +
                                 " rows of " + std::to_string(args.n) + " " +
                                 std::string(type_info(type).name) + " elements on this CPU");

@@ -44,13 +44,20 @@ struct BlockQ6_Kx16 {
 };
 static_assert(sizeof(BlockQ6_Kx16) == 16 * sizeof(BlockQ6_K));
 
+// One Q8_0 block of 16 rows: x[r] = d[r] * q. qs[k] holds quad k (elements 4k..4k+3) of every
+// row, byte 4r + e for element 4k + e of row r, stored as q + 128 (unsigned for dpbusd).
+struct BlockQ8_0x16 {
+  uint16_t d[kGroupRows];
+  uint8_t qs[8][4 * kGroupRows];
+};
+static_assert(sizeof(BlockQ8_0x16) == 16 * sizeof(BlockQ8_0));
 
 // The group kernel for `type` on this CPU (as gemm_groups runs it, without its checks), or
 // nullptr where there is none: matrices of such types with whole groups of rows are worth
 // rearranging with interleave_rows.
 GemmFn group_kernel(GgmlType type);
 
-// Bytes of one group of kGroupRows rows of n elements (n whole super-blocks).
+// Bytes of one group of kGroupRows rows of n elements (n whole blocks of the type).
 size_t group_bytes(GgmlType type, int64_t n);
 
 // Rearranges kGroupRows rows of n elements, row_stride bytes apart, into one group.

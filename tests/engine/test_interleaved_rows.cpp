@@ -109,7 +109,7 @@ void check_against_reference(GgmlType t, const Matrix& m, const std::vector<uint
 // Every type with a grouped layout, where this CPU has its kernel.
 std::vector<GgmlType> grouped_types() {
   std::vector<GgmlType> out;
-  for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
     if (group_kernel(t) != nullptr) out.push_back(t);
   }
   return out;
@@ -119,7 +119,8 @@ TEST(GroupKernels, MatchReferenceForEveryTileSize) {
   if (grouped_types().empty()) GTEST_SKIP() << "this CPU has no group kernel";
   for (GgmlType t : grouped_types()) {
     SCOPED_TRACE(type_info(t).name);
-    const int64_t n = 3 * type_info(t).block_size * (kQK_K / type_info(t).block_size);
+    // Three super-blocks, or seven 32-element blocks.
+    const int64_t n = type_info(t).block_size == kQK_K ? 3 * kQK_K : 7 * kQK8_0;
     const int64_t rows = 3 * kGroupRows;
     std::vector<uint8_t> w;
     for (int64_t r = 0; r < rows; ++r) {
@@ -169,15 +170,17 @@ TEST(GroupKernels, MatchReferenceOnRandomBits) {
 }
 
 TEST(GroupLayout, RejectsWhatItCannotGroup) {
-  std::vector<uint8_t> rows(row_bytes(GgmlType::Q8_0, 256) * kGroupRows);
+  std::vector<uint8_t> rows(row_bytes(GgmlType::Q4_0, 256) * kGroupRows);
   std::vector<uint8_t> group(sizeof(BlockQ4_Kx16));
-  EXPECT_THROW(interleave_rows(GgmlType::Q8_0, rows.data(), row_bytes(GgmlType::Q8_0, 256), 256,
+  EXPECT_THROW(interleave_rows(GgmlType::Q4_0, rows.data(), row_bytes(GgmlType::Q4_0, 256), 256,
                                group.data()),
                std::invalid_argument);
   EXPECT_THROW(group_bytes(GgmlType::F32, 256), std::invalid_argument);
   EXPECT_THROW(interleave_rows(GgmlType::Q4_K, rows.data(), 0, 100, group.data()),
                std::invalid_argument);
-  EXPECT_EQ(group_kernel(GgmlType::Q8_0), nullptr);
+  EXPECT_THROW(group_bytes(GgmlType::Q8_0, 48), std::invalid_argument);
+  EXPECT_EQ(group_kernel(GgmlType::Q4_0), nullptr);
+  EXPECT_EQ(group_kernel(GgmlType::F16), nullptr);
 }
 
 }  // namespace
