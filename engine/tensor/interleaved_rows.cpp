@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "tensor/cpu_features.h"
 
@@ -17,11 +18,14 @@ GemmFn group_kernel(GgmlType weight_type);
 
 namespace {
 
-void interleave_q4_k(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ4_Kx16* out) {
+// Q4_K and Q5_K: the unpacked scales, mins and low four bits of every value, and for Q5_K the
+// fifth bits.
+template <typename Src, typename Dst>
+void interleave_affine_k(const uint8_t* rows, size_t row_stride, int64_t nb, Dst* out) {
   for (int64_t i = 0; i < nb; ++i) {
-    BlockQ4_Kx16& g = out[i];
+    Dst& g = out[i];
     for (int64_t r = 0; r < kGroupRows; ++r) {
-      const auto& x = reinterpret_cast<const BlockQ4_K*>(rows + r * row_stride)[i];
+      const Src& x = reinterpret_cast<const Src*>(rows + r * row_stride)[i];
       g.d[r] = x.d;
       g.dmin[r] = x.dmin;
       for (int j = 0; j < 8; ++j) {
@@ -39,7 +43,18 @@ void interleave_q4_k(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ4
           std::memcpy(&second, q + 16 + 4 * k, 4);
           const uint32_t packed =
               ((first >> shift) & 0x0f0f0f0fu) | (((second >> shift) & 0x0f0f0f0fu) << 4);
-          std::memcpy(&g.qs[j][k][4 * r], &packed, 4);
+          std::memcpy(&g.subs[j].qs[k][4 * r], &packed, 4);
+        }
+        if constexpr (std::is_same_v<Src, BlockQ5_K>) {
+          // Bit j of x.qh[l] is the fifth bit of element l of sub-block j.
+          for (int e = 0; e < 4; ++e) {
+            uint8_t bits = 0;
+            for (int k = 0; k < 4; ++k) {
+              bits |= static_cast<uint8_t>(((x.qh[4 * k + e] >> j) & 1) << (2 * k));
+              bits |= static_cast<uint8_t>(((x.qh[16 + 4 * k + e] >> j) & 1) << (2 * k + 1));
+            }
+            g.subs[j].qh[4 * r + e] = bits;
+          }
         }
       }
     }
@@ -107,6 +122,8 @@ size_t grouped_block_bytes(GgmlType type) {
   switch (type) {
     case GgmlType::Q4_K:
       return sizeof(BlockQ4_Kx16);
+    case GgmlType::Q5_K:
+      return sizeof(BlockQ5_Kx16);
     case GgmlType::Q6_K:
       return sizeof(BlockQ6_Kx16);
     case GgmlType::Q8_0:
@@ -142,7 +159,10 @@ void interleave_rows(GgmlType type, const uint8_t* rows, size_t row_stride, int6
   const int64_t nb = n / type_info(type).block_size;
   switch (type) {
     case GgmlType::Q4_K:
-      interleave_q4_k(rows, row_stride, nb, reinterpret_cast<BlockQ4_Kx16*>(group));
+      interleave_affine_k<BlockQ4_K>(rows, row_stride, nb, reinterpret_cast<BlockQ4_Kx16*>(group));
+      break;
+    case GgmlType::Q5_K:
+      interleave_affine_k<BlockQ5_K>(rows, row_stride, nb, reinterpret_cast<BlockQ5_Kx16*>(group));
       break;
     case GgmlType::Q6_K:
       interleave_q6_k(rows, row_stride, nb, reinterpret_cast<BlockQ6_Kx16*>(group));

@@ -17,17 +17,34 @@ namespace engine {
 inline constexpr int64_t kGroupRows = 16;
 
 // One Q4_K super-block of 16 rows: x[r] = d[r] * scales[j][r] * q - dmin[r] * mins[j][r] in
-// sub-block j, with the six-bit scales and mins unpacked. qs[j][k] holds quads k and k + 4 of
-// sub-block j (elements 4k..4k+3 and 16+4k..16+4k+3) of every row: byte 4r + e has element
+// sub-block j, with the six-bit scales and mins unpacked. subs[j].qs[k] holds quads k and k + 4
+// of sub-block j (elements 4k..4k+3 and 16+4k..16+4k+3) of every row: byte 4r + e has element
 // 4k + e of row r in its low nibble and element 16 + 4k + e in its high one.
 struct BlockQ4_Kx16 {
   uint16_t d[kGroupRows];
   uint16_t dmin[kGroupRows];
   uint8_t scales[8][kGroupRows];
   uint8_t mins[8][kGroupRows];
-  uint8_t qs[8][4][4 * kGroupRows];
+  struct Sub {
+    uint8_t qs[4][4 * kGroupRows];
+  } subs[8];
 };
-static_assert(sizeof(BlockQ4_Kx16) == 2368 && offsetof(BlockQ4_Kx16, qs) % 64 == 0);
+static_assert(sizeof(BlockQ4_Kx16) == 2368 && offsetof(BlockQ4_Kx16, subs) % 64 == 0);
+
+// One Q5_K super-block of 16 rows: as BlockQ4_Kx16, with each value's fifth bit in qh: byte
+// 4r + e of subs[j].qh holds in bit 2k that of element 4k + e of row r and in bit 2k + 1 that of
+// element 16 + 4k + e. The kernel reads it front to back.
+struct BlockQ5_Kx16 {
+  uint16_t d[kGroupRows];
+  uint16_t dmin[kGroupRows];
+  uint8_t scales[8][kGroupRows];
+  uint8_t mins[8][kGroupRows];
+  struct Sub {
+    uint8_t qh[4 * kGroupRows];
+    uint8_t qs[4][4 * kGroupRows];
+  } subs[8];
+};
+static_assert(sizeof(BlockQ5_Kx16) == 2880 && offsetof(BlockQ5_Kx16, subs) % 64 == 0);
 
 // One Q6_K super-block of 16 rows: x[r] = d[r] * scales[j][r] * (q - 32) in 16-element sub-block
 // j, q six bits. Each pair of sub-blocks 2p, 2p+1 is laid out as a Q4_K sub-block of

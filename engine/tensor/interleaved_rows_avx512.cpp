@@ -6,6 +6,7 @@
 // and the super-block's float work is a handful of instructions for 16 rows. Integer sums per
 // sub-block are the reference's, as in the row-wise kernels.
 
+#include <type_traits>
 #include <vector>
 
 #include "tensor/avx512_intrin.h"
@@ -38,30 +39,40 @@ struct TokenRows {
 // accumulators. Every token's arithmetic is the same whatever the tile's size.
 constexpr int kTile = 4;
 
-// One group of 16 Q4_K rows by T tokens; out[t * out_stride + r] for row r of the group.
-template <int T>
-void tile_q4_k(int64_t nb, const BlockQ4_Kx16* x, TokenRows<BlockQ8_K> y, float* out,
-               int64_t out_stride) {
+// One group of 16 Q4_K (or, with each value's fifth bit, Q5_K) rows by T tokens;
+// out[t * out_stride + r] for row r of the group.
+template <int T, typename Block>
+void tile_affine_k(int64_t nb, const Block* x, TokenRows<BlockQ8_K> y, float* out,
+                   int64_t out_stride) {
+  constexpr bool kHighBits = std::is_same_v<Block, BlockQ5_Kx16>;
   // Sub-blocks in flight at once: each token has two dpbusd chains per sub-block (its first and
   // second 16 elements), and a lone token needs two sub-blocks' chains to hide dpbusd's latency.
   constexpr int S = T == 1 ? 2 : 1;
   const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const __m512i bit4 = _mm512_set1_epi8(0x10);
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    const BlockQ4_Kx16& g = x[i];
+    const Block& g = x[i];
     __m512i sumi[T], summ[T];
     for (int t = 0; t < T; ++t) sumi[t] = summ[t] = _mm512_setzero_si512();
     for (int j0 = 0; j0 < 8; j0 += S) {
-      __m512i lo[S][T], hi[S][T];
+      __m512i lo[S][T], hi[S][T], qh[S];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
+        if constexpr (kHighBits) qh[s] = _mm512_loadu_si512(g.subs[j0 + s].qh);
       }
       for (int k = 0; k < 4; ++k) {
         for (int s = 0; s < S; ++s) {
-          const __m512i v = _mm512_loadu_si512(g.qs[j0 + s][k]);
-          const __m512i q_lo = _mm512_and_si512(v, low4);
-          const __m512i q_hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+          const __m512i v = _mm512_loadu_si512(g.subs[j0 + s].qs[k]);
+          __m512i q_lo = _mm512_and_si512(v, low4);
+          __m512i q_hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+          if constexpr (kHighBits) {
+            // Bits 2k and 2k+1 of qh moved to bit 4 (vpternlog's a | (b & c) is 0xf8).
+            q_lo = _mm512_ternarylogic_epi32(q_lo, _mm512_slli_epi16(qh[s], 4), bit4, 0xf8);
+            q_hi = _mm512_ternarylogic_epi32(q_hi, _mm512_slli_epi16(qh[s], 3), bit4, 0xf8);
+            qh[s] = _mm512_srli_epi16(qh[s], 2);
+          }
           for (int t = 0; t < T; ++t) {
             const int8_t* q8 = y[t][i].qs + 32 * (j0 + s) + 4 * k;
             lo[s][t] = _mm512_dpbusd_epi32(lo[s][t], q_lo, broadcast4(q8));
@@ -98,7 +109,7 @@ void tile_q4_k(int64_t nb, const BlockQ4_Kx16* x, TokenRows<BlockQ8_K> y, float*
 template <int T>
 void tile_q6_k(int64_t nb, const BlockQ6_Kx16* x, TokenRows<BlockQ8_K> y, float* out,
                int64_t out_stride) {
-  constexpr int S = T == 1 ? 2 : 1;  // sub-block pairs in flight, as in tile_q4_k
+  constexpr int S = T == 1 ? 2 : 1;  // sub-block pairs in flight, as in tile_affine_k
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i top2 = _mm512_set1_epi8(0x30);
   const __m512i low_half = _mm512_set1_epi32(0xffff);
@@ -256,7 +267,11 @@ void gemm_q8_0_groups(const GemmArgs& a) {
 GemmFn group_kernel(GgmlType weight_type) {
   switch (weight_type) {
     case GgmlType::Q4_K:
-      return gemm_k_groups<BlockQ4_Kx16, tile_q4_k<1>, tile_q4_k<2>, tile_q4_k<3>, tile_q4_k<4>>;
+      return gemm_k_groups<BlockQ4_Kx16, tile_affine_k<1>, tile_affine_k<2>, tile_affine_k<3>,
+                           tile_affine_k<4>>;
+    case GgmlType::Q5_K:
+      return gemm_k_groups<BlockQ5_Kx16, tile_affine_k<1>, tile_affine_k<2>, tile_affine_k<3>,
+                           tile_affine_k<4>>;
     case GgmlType::Q6_K:
       return gemm_k_groups<BlockQ6_Kx16, tile_q6_k<1>, tile_q6_k<2>, tile_q6_k<3>, tile_q6_k<4>>;
     case GgmlType::Q8_0:

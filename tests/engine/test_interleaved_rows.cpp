@@ -109,7 +109,7 @@ void check_against_reference(GgmlType t, const Matrix& m, const std::vector<uint
 // Every type with a grouped layout, where this CPU has its kernel.
 std::vector<GgmlType> grouped_types() {
   std::vector<GgmlType> out;
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     if (group_kernel(t) != nullptr) out.push_back(t);
   }
   return out;
@@ -152,9 +152,9 @@ TEST(GroupKernels, MatchReferenceOnRandomBits) {
     const size_t bb = type_info(t).block_bytes;
     const uint16_t small = fp32_to_fp16(0.01f);
     for (size_t off = 0; off < w.size(); off += bb) {
-      // d (and Q4_K's dmin) open every block but Q6_K's, where d is last.
+      // d (and the K-quants' dmin) open every block but Q6_K's, where d is last.
       std::memcpy(&w[t == GgmlType::Q6_K ? off + bb - 2 : off], &small, 2);
-      if (t == GgmlType::Q4_K) std::memcpy(&w[off + 2], &small, 2);
+      if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) std::memcpy(&w[off + 2], &small, 2);
     }
     const Matrix m = make_matrix(t, rows, n, std::move(w));
     // Activations at the ends of int8's range: the largest products the integer sums must hold.
