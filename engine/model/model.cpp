@@ -47,8 +47,7 @@ std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& ca
   }
   std::vector<float> normed(rows.size() * c.dim);
   for (size_t i = 0; i < rows.size(); ++i) {
-    rms_norm(&x_[rows[i] * c.dim], weights_.output_norm.data(), &normed[i * c.dim], 1, c.dim,
-             c.rms_eps);
+    norm_rows(&x_[rows[i] * c.dim], weights_.output_norm, &normed[i * c.dim], 1);
   }
   std::vector<float> logits(rows.size() * c.n_vocab);
   input_.set(normed.data(), static_cast<int64_t>(rows.size()), c.dim);
@@ -65,7 +64,7 @@ void Model::attention_block(const LayerWeights& L, int32_t layer, std::span<cons
   v_.resize(n * c.kv_dim());
   attn_.resize(n * c.q_dim());
 
-  rms_norm(x_.data(), L.attn_norm.data(), xb_.data(), n, c.dim, c.rms_eps);
+  norm_rows(x_.data(), L.attn_norm, xb_.data(), n);
   input_.set(xb_.data(), n, c.dim);
   matmul(pool_, L.wq, input_, q_.data());
   matmul(pool_, L.wk, input_, k_.data());
@@ -73,17 +72,19 @@ void Model::attention_block(const LayerWeights& L, int32_t layer, std::span<cons
 
   // Rotate and store every entry's key and value first: later entries of the same sequence in this
   // batch attend to them.
-  for (int64_t t = 0; t < n; ++t) {
-    const BatchEntry& e = batch[t];
-    rope(&q_[t * c.q_dim()], c.n_heads, c.head_dim, c.rope_dim, e.pos, c.rope_theta);
-    rope(&k_[t * c.kv_dim()], c.n_kv_heads, c.head_dim, c.rope_dim, e.pos, c.rope_theta);
-    uint16_t* kc = cache.key(layer, e.seq, e.pos);
-    uint16_t* vc = cache.value(layer, e.seq, e.pos);
-    for (int32_t i = 0; i < c.kv_dim(); ++i) {
-      kc[i] = fp32_to_fp16(k_[t * c.kv_dim() + i]);
-      vc[i] = fp32_to_fp16(v_[t * c.kv_dim() + i]);
+  pool_.parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const BatchEntry& e = batch[t];
+      rope(&q_[t * c.q_dim()], c.n_heads, c.head_dim, c.rope_dim, e.pos, c.rope_theta);
+      rope(&k_[t * c.kv_dim()], c.n_kv_heads, c.head_dim, c.rope_dim, e.pos, c.rope_theta);
+      uint16_t* kc = cache.key(layer, e.seq, e.pos);
+      uint16_t* vc = cache.value(layer, e.seq, e.pos);
+      for (int32_t i = 0; i < c.kv_dim(); ++i) {
+        kc[i] = fp32_to_fp16(k_[t * c.kv_dim() + i]);
+        vc[i] = fp32_to_fp16(v_[t * c.kv_dim() + i]);
+      }
     }
-  }
+  });
   // One task per (entry, head): a decode step's single entry still spreads over every thread.
   const int32_t group = c.n_heads / c.n_kv_heads;
   pool_.parallel_for(n * c.n_heads, [&](int64_t begin, int64_t end) {
@@ -102,15 +103,24 @@ void Model::attention_block(const LayerWeights& L, int32_t layer, std::span<cons
   for (int64_t i = 0; i < n * c.dim; ++i) x_[i] += xb_[i];
 }
 
+void Model::norm_rows(const float* x, const std::vector<float>& weight, float* out, int64_t n) {
+  const int64_t dim = config_.dim;
+  pool_.parallel_for(n, [&](int64_t begin, int64_t end) {
+    rms_norm(x + begin * dim, weight.data(), out + begin * dim, end - begin, dim, config_.rms_eps);
+  });
+}
+
 void Model::ffn_block(const LayerWeights& L, int64_t n) {
   const ModelConfig& c = config_;
   gate_.resize(n * c.ff_dim);
   up_.resize(n * c.ff_dim);
-  rms_norm(x_.data(), L.ffn_norm.data(), xb_.data(), n, c.dim, c.rms_eps);
+  norm_rows(x_.data(), L.ffn_norm, xb_.data(), n);
   input_.set(xb_.data(), n, c.dim);
   matmul(pool_, L.w_gate, input_, gate_.data());
   matmul(pool_, L.w_up, input_, up_.data());
-  silu_mul(gate_.data(), up_.data(), n * c.ff_dim);
+  pool_.parallel_for(n * c.ff_dim, [&](int64_t begin, int64_t end) {
+    silu_mul(&gate_[begin], &up_[begin], end - begin);
+  });
   input_.set(gate_.data(), n, c.ff_dim);
   matmul(pool_, L.w_down, input_, xb_.data());
   for (int64_t i = 0; i < n * c.dim; ++i) x_[i] += xb_[i];

@@ -44,6 +44,8 @@ class Model {
   void attention_block(const LayerWeights& L, int32_t layer, std::span<const BatchEntry> batch,
                        KvCache& cache);
   void ffn_block(const LayerWeights& L, int64_t n);
+  // rms_norm of n rows of dim elements, the rows spread over the threads.
+  void norm_rows(const float* x, const std::vector<float>& weight, float* out, int64_t n);
 
   GgufFile file_;
   ModelConfig config_;
