@@ -119,36 +119,44 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 }
 
 void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int32_t window,
-               const float* q, int32_t kv_head, int32_t head_dim, float* out,
+               const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim, float* out,
                std::vector<float>& scratch) {
   const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
   const int32_t n_pos = pos - first + 1;
   const int32_t bs = cache.block_size();
   const std::vector<int32_t>& table = cache.block_table(seq);
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  scratch.resize(static_cast<size_t>(n_pos) + head_dim);
+  // Head g's scores (then softmax weights) are row g of n_pos; its F16-rounded query follows.
+  scratch.resize(static_cast<size_t>(n_q) * (n_pos + head_dim));
   float* scores = scratch.data();
-  float* q16 = scratch.data() + n_pos;
-  for (int32_t d = 0; d < head_dim; ++d) q16[d] = fp16_to_fp32(fp32_to_fp16(q[d]));
+  float* q16 = scratch.data() + static_cast<size_t>(n_q) * n_pos;
+  for (int32_t i = 0; i < n_q * head_dim; ++i) q16[i] = fp16_to_fp32(fp32_to_fp16(q[i]));
   const size_t head_offset = static_cast<size_t>(kv_head) * head_dim;
-  float max_score = -INFINITY;
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
     const uint16_t* k = cache.key_slot(layer, table[p / bs], p % bs) + head_offset;
-    scores[j] = dot_f16(head_dim, k, q16) * scale;
-    max_score = std::max(max_score, scores[j]);
+    dot_f16_rows(head_dim, k, q16, head_dim, n_q, scores + j, n_pos);
   }
-  double sum = 0.0;
-  for (int32_t j = 0; j < n_pos; ++j) {
-    scores[j] = std::exp(scores[j] - max_score);
-    sum += scores[j];
+  for (int32_t g = 0; g < n_q; ++g) {
+    float* row = scores + static_cast<size_t>(g) * n_pos;
+    float max_score = -INFINITY;
+    for (int32_t j = 0; j < n_pos; ++j) {
+      row[j] *= scale;
+      max_score = std::max(max_score, row[j]);
+    }
+    double sum = 0.0;
+    for (int32_t j = 0; j < n_pos; ++j) {
+      row[j] = std::exp(row[j] - max_score);
+      sum += row[j];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int32_t j = 0; j < n_pos; ++j) row[j] = fp16_to_fp32(fp32_to_fp16(row[j] * inv));
   }
-  const float inv = static_cast<float>(1.0 / sum);
-  std::fill(out, out + head_dim, 0.0f);
+  std::fill(out, out + static_cast<size_t>(n_q) * head_dim, 0.0f);
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
     const uint16_t* v = cache.value_slot(layer, table[p / bs], p % bs) + head_offset;
-    axpy_f16(head_dim, fp16_to_fp32(fp32_to_fp16(scores[j] * inv)), v, out);
+    axpy_f16_rows(head_dim, scores + j, n_pos, v, out, head_dim, n_q);
   }
 }
 

@@ -85,16 +85,18 @@ void Model::attention_block(const LayerWeights& L, int32_t layer, std::span<cons
       }
     }
   });
-  // One task per (entry, head): a decode step's single entry still spreads over every thread.
+  // One task per (entry, KV head) with the query heads that share it: a decode step's single
+  // entry still spreads over every thread.
   const int32_t group = c.n_heads / c.n_kv_heads;
-  pool_.parallel_for(n * c.n_heads, [&](int64_t begin, int64_t end) {
+  pool_.parallel_for(n * c.n_kv_heads, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch;
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t t = i / c.n_heads;
-      const int32_t h = static_cast<int32_t>(i % c.n_heads);
+      const int64_t t = i / c.n_kv_heads;
+      const int32_t kv_head = static_cast<int32_t>(i % c.n_kv_heads);
       const BatchEntry& e = batch[t];
-      const size_t at = static_cast<size_t>(t) * c.q_dim() + static_cast<size_t>(h) * c.head_dim;
-      attention(cache, layer, e.seq, e.pos, c.sliding_window, &q_[at], h / group, c.head_dim,
+      const size_t at =
+          static_cast<size_t>(t) * c.q_dim() + static_cast<size_t>(kv_head) * group * c.head_dim;
+      attention(cache, layer, e.seq, e.pos, c.sliding_window, &q_[at], group, kv_head, c.head_dim,
                 &attn_[at], scratch);
     }
   });

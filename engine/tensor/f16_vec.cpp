@@ -14,17 +14,23 @@ extern const F16Kernels kF16Kernels;
 
 namespace {
 
-float dot_scalar(int64_t n, const uint16_t* h, const float* x) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) sum += fp16_to_fp32(h[i]) * x[i];
-  return sum;
+void dot_rows_scalar(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, int64_t m,
+                     float* out, int64_t out_stride) {
+  for (int64_t r = 0; r < m; ++r) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; ++i) sum += fp16_to_fp32(h[i]) * x[r * x_stride + i];
+    out[r * out_stride] = sum;
+  }
 }
 
-void axpy_scalar(int64_t n, float a, const uint16_t* h, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * fp16_to_fp32(h[i]);
+void axpy_rows_scalar(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
+                      int64_t y_stride, int64_t m) {
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t i = 0; i < n; ++i) y[r * y_stride + i] += a[r * a_stride] * fp16_to_fp32(h[i]);
+  }
 }
 
-constexpr F16Kernels kScalar{dot_scalar, axpy_scalar};
+constexpr F16Kernels kScalar{dot_rows_scalar, axpy_rows_scalar};
 
 const F16Kernels& best() {
   static const F16Kernels& k = cpu_has_avx512() ? avx512::kF16Kernels
@@ -35,9 +41,15 @@ const F16Kernels& best() {
 
 }  // namespace
 
-float dot_f16(int64_t n, const uint16_t* h, const float* x) { return best().dot(n, h, x); }
+void dot_f16_rows(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, int64_t m,
+                  float* out, int64_t out_stride) {
+  best().dot_rows(n, h, x, x_stride, m, out, out_stride);
+}
 
-void axpy_f16(int64_t n, float a, const uint16_t* h, float* y) { best().axpy(n, a, h, y); }
+void axpy_f16_rows(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
+                   int64_t y_stride, int64_t m) {
+  best().axpy_rows(n, a, a_stride, h, y, y_stride, m);
+}
 
 const F16Kernels* f16_kernels(std::string_view family) {
   if (family == "scalar") return &kScalar;

@@ -1,9 +1,12 @@
-// AVX-512 versions of f16_vec.h's kernels: 16 halves a step, the tail under a mask.
+// AVX-512 versions of f16_vec.h's kernels: 16 halves a step, the tail under a mask, up to kRows
+// rows per pass over the halves.
 #include "tensor/avx512_intrin.h"
 #include "tensor/f16_vec.h"
 
 namespace engine::avx512 {
 namespace {
+
+constexpr int64_t kRows = 4;
 
 inline __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
@@ -13,26 +16,57 @@ inline __m512 load_h16(__mmask16 m, const uint16_t* h) {
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h));
 }
 
-float dot(int64_t n, const uint16_t* h, const float* x) {
-  __m512 acc = _mm512_setzero_ps();
+template <int M>
+void dot_m(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, float* out,
+           int64_t out_stride) {
+  __m512 acc[M];
+  for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = tail_mask(n - i);
-    acc = _mm512_fmadd_ps(load_h16(m, h + i), _mm512_maskz_loadu_ps(m, x + i), acc);
+    const __m512 hv = load_h16(m, h + i);
+    for (int r = 0; r < M; ++r) {
+      acc[r] = _mm512_fmadd_ps(hv, _mm512_maskz_loadu_ps(m, x + r * x_stride + i), acc[r]);
+    }
   }
-  return _mm512_reduce_add_ps(acc);
+  for (int r = 0; r < M; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]);
 }
 
-void axpy(int64_t n, float a, const uint16_t* h, float* y) {
-  const __m512 av = _mm512_set1_ps(a);
+void dot_rows(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, int64_t m, float* out,
+              int64_t out_stride) {
+  static constexpr decltype(&dot_m<1>) kDots[kRows] = {dot_m<1>, dot_m<2>, dot_m<3>, dot_m<4>};
+  for (int64_t r = 0; r < m; r += kRows) {
+    const int64_t rows = m - r < kRows ? m - r : kRows;
+    kDots[rows - 1](n, h, x + r * x_stride, x_stride, out + r * out_stride, out_stride);
+  }
+}
+
+template <int M>
+void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
+            int64_t y_stride) {
+  __m512 av[M];
+  for (int r = 0; r < M; ++r) av[r] = _mm512_set1_ps(a[r * a_stride]);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = tail_mask(n - i);
-    _mm512_mask_storeu_ps(y + i, m,
-                          _mm512_fmadd_ps(av, load_h16(m, h + i), _mm512_maskz_loadu_ps(m, y + i)));
+    const __m512 hv = load_h16(m, h + i);
+    for (int r = 0; r < M; ++r) {
+      float* yr = y + r * y_stride + i;
+      _mm512_mask_storeu_ps(yr, m, _mm512_fmadd_ps(av[r], hv, _mm512_maskz_loadu_ps(m, yr)));
+    }
+  }
+}
+
+void axpy_rows(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
+               int64_t y_stride, int64_t m) {
+  static constexpr decltype(&axpy_m<1>) kAxpys[kRows] = {axpy_m<1>, axpy_m<2>, axpy_m<3>,
+                                                         axpy_m<4>};
+  for (int64_t r = 0; r < m; r += kRows) {
+    const int64_t rows = m - r < kRows ? m - r : kRows;
+    kAxpys[rows - 1](n, a + r * a_stride, a_stride, h, y + r * y_stride, y_stride);
   }
 }
 
 }  // namespace
 
-extern const F16Kernels kF16Kernels{dot, axpy};
+extern const F16Kernels kF16Kernels{dot_rows, axpy_rows};
 
 }  // namespace engine::avx512
