@@ -9,11 +9,13 @@
 #   docker build -f docker/engine.Dockerfile -t ghcr.io/mistral-fleet/engine:0.1.0 .
 
 FROM debian:bookworm AS build
-# What scripts/setup.sh installs for a build, less the test and benchmark tools.
+# What scripts/setup.sh installs for a build, less the test and benchmark tools. The engine is one
+# binary for both images, so it builds with the Vulkan loader's headers and glslc here too.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential g++ cmake ninja-build pkg-config ca-certificates \
       nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libssl-dev libyaml-cpp-dev \
+      libvulkan-dev glslc \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The top-level CMakeLists.txt configures common/, engine/ and operator/ together.
@@ -33,8 +35,11 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMF_BUILD_TE
 FROM debian:bookworm-slim
 # Runtime libraries only. ca-certificates: `pull` downloads from Hugging Face over TLS. The
 # preStop hook runs `sleep` from coreutils on clusters older than 1.30 (no sleep action there).
+# libvulkan1 is the loader the binary links; with no driver installed it finds no device, and
+# `mistral-engine devices` says so.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libssl3 libspdlog1.10 libfmt9 \
+      libvulkan1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 65532 nonroot \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \

@@ -13,6 +13,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   clang libclang-rt-14-dev \
   nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libssl-dev libyaml-cpp-dev \
   libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  libvulkan-dev glslc mesa-vulkan-drivers \
   jq bc unzip
 # Node only bootstraps npm here (Node 22 itself comes from npm below); keep a Node that is already
 # installed with its own npm, as Debian's npm package conflicts with it.

@@ -16,5 +16,6 @@ int run_info(const std::vector<std::string>& args);
 int run_synth(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 int run_pull(const std::vector<std::string>& args);
+int run_devices(const std::vector<std::string>& args);
 
 }  // namespace engine::cli

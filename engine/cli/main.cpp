@@ -29,6 +29,9 @@ commands:
         [--mistral-version v0.1|v0.2|v0.3] [--dim N] [--layers N] [--heads N] [--kv-heads N]
         [--ff N] [--ctx N] [--sliding-window N] [--vocab-from FILE] [--seed S] [--threads N]
       Write a Mistral-architecture GGUF with seeded random weights and the real vocabulary.
+  devices [--json]
+      List what the engine can run on: the CPU's kernels and every Vulkan device, numbered in
+      the Vulkan loader's order.
   pull URI --dest DIR [--sha256 HEX] [--file NAME]
       Download a model file to DIR/NAME (NAME: the URI's last segment), resuming a partial
       download and checking its sha256 (--sha256, else the server's X-Linked-Etag or ETag).
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     if (command == "synth") return engine::cli::run_synth(args);
     if (command == "serve") return engine::cli::run_serve(args);
     if (command == "pull") return engine::cli::run_pull(args);
+    if (command == "devices") return engine::cli::run_devices(args);
     std::fprintf(stderr, "mistral-engine: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const engine::cli::UsageError& e) {

@@ -1,0 +1,88 @@
+// A Vulkan compute device: the chosen physical device of the process's one instance, a logical
+// device with one compute queue, and what the engine needs to know about its limits. Devices are
+// numbered as `mistral-engine devices` lists them, in the loader's order.
+#pragma once
+
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace engine::vulkan {
+
+// A failed Vulkan call or an unusable device, with what was being done.
+class VulkanError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws VulkanError naming `what` and the result unless r is VK_SUCCESS.
+void check(VkResult r, const char* what);
+
+struct DeviceInfo {
+  uint32_t index = 0;
+  std::string name;
+  std::string type;    // "discrete", "integrated", "virtual", "cpu" or "other"
+  std::string driver;  // the driver's name and version, where the device reports them
+  uint32_t api_version = 0;
+  uint64_t device_local_bytes = 0;        // the largest device-local heap
+  uint64_t max_storage_buffer_range = 0;  // the most bytes one storage-buffer binding may cover
+  uint64_t max_allocation_bytes = 0;      // the largest single allocation
+  bool has_compute_queue = false;
+  bool int8_dot = false;            // VK_KHR_shader_integer_dot_product
+  bool cooperative_matrix = false;  // VK_KHR_cooperative_matrix
+};
+
+// Every device the Vulkan loader finds; empty where there is no loader driver (ICD) at all.
+std::vector<DeviceInfo> list_devices();
+
+class Context {
+ public:
+  // Opens device `index` of list_devices(). Throws VulkanError saying which devices exist when
+  // there is none, the index is out of range or the device has no compute queue.
+  explicit Context(uint32_t index);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const DeviceInfo& info() const { return info_; }
+  VkDevice device() const { return device_; }
+  VkPhysicalDevice physical_device() const { return physical_; }
+  VkQueue queue() const { return queue_; }
+  VkCommandPool command_pool() const { return command_pool_; }
+
+  // A memory type index with all of `required` among `allowed` (a resource's memoryTypeBits).
+  uint32_t memory_type(uint32_t allowed, VkMemoryPropertyFlags required) const;
+
+  // Records commands with `record`, submits them and waits until they have run.
+  template <typename Record>
+  void run_now(Record&& record) {
+    VkCommandBuffer cb = begin_one_shot();
+    try {
+      record(cb);
+    } catch (...) {
+      vkFreeCommandBuffers(device_, command_pool_, 1, &cb);
+      throw;
+    }
+    submit_and_wait(cb);
+  }
+
+ private:
+  void release();
+  VkCommandBuffer begin_one_shot();
+  void submit_and_wait(VkCommandBuffer cb);
+
+  DeviceInfo info_;
+  VkPhysicalDevice physical_ = VK_NULL_HANDLE;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  VkCommandPool command_pool_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  VkPhysicalDeviceMemoryProperties memory_{};
+};
+
+}  // namespace engine::vulkan
