@@ -9,35 +9,18 @@
 #include <type_traits>
 #include <vector>
 
-#include "tensor/avx512_intrin.h"
+#include "tensor/avx512_tiles.h"
 #include "tensor/interleaved_rows.h"
 
 namespace engine::avx512 {
 
 namespace {
 
-inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
 inline __m512i broadcast4(const void* p) {
   int32_t v;
   __builtin_memcpy(&v, p, 4);
   return _mm512_set1_epi32(v);
 }
-
-// The activation rows of up to kTile tokens.
-template <typename ActBlock>
-struct TokenRows {
-  const uint8_t* base;
-  size_t stride;
-  const ActBlock* operator[](int t) const {
-    return reinterpret_cast<const ActBlock*>(base + static_cast<size_t>(t) * stride);
-  }
-};
-
-// Tokens per tile: each register of weights is unpacked once and multiplied into every token's
-// accumulators. Every token's arithmetic is the same whatever the tile's size.
-constexpr int kTile = 4;
 
 // One group of 16 Q4_K (or, with each value's fifth bit, Q5_K) rows by T tokens;
 // out[t * out_stride + r] for row r of the group.

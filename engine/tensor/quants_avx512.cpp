@@ -12,7 +12,7 @@
 
 #include <cstring>
 
-#include "tensor/avx512_intrin.h"
+#include "tensor/avx512_tiles.h"
 #include "tensor/gemm_dots.h"
 #include "tensor/quants.h"
 
@@ -21,9 +21,6 @@ namespace engine::avx512 {
 namespace {
 
 inline float half(uint16_t h) { return _cvtsh_ss(h); }
-
-inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
 inline __m512i join(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
@@ -91,21 +88,6 @@ inline __m256i unpack(const BlockQ4_0& b) {
       _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
   return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
 }
-
-// The activation rows of up to kTile tokens, as the tile kernels walk them block by block.
-template <typename ActBlock>
-struct TokenRows {
-  const uint8_t* base;
-  size_t stride;
-  const ActBlock* operator[](int t) const {
-    return reinterpret_cast<const ActBlock*>(base + static_cast<size_t>(t) * stride);
-  }
-};
-
-// Tiles are this many tokens: each weight block is unpacked once and multiplied into every
-// token's accumulators. Every token's arithmetic is the same whatever the tile's size, so
-// results do not depend on batch composition.
-constexpr int kTile = 4;
 
 // Q8_0 and Q4_0 against Q8_0 for T tokens: two blocks per register (a zero block pads an odd
 // count), dpbusd for the int8 products with the weights' sign moved onto the activations.
