@@ -3,8 +3,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "synth/synth_model.h"
@@ -43,10 +45,15 @@ inline SynthOptions tiny(SynthFileType t) {
   return o;
 }
 
-// Writes `name`.gguf into the test temp dir with the small vocabulary; returns its path.
+// Writes `name`.gguf into the test temp dir with the small vocabulary; returns its path. CTest
+// runs each test in its own process, several at once, and a suite's processes all write the same
+// file: each writes a private copy and renames it into place, so none maps a file that another
+// is still writing (the copies are identical).
 inline std::string synth(const std::string& name, const SynthOptions& o) {
   const std::string path = testing::TempDir() + "/" + name + ".gguf";
-  write_synthetic_model(path, o, small_vocab());
+  const std::string partial = path + "." + std::to_string(::getpid()) + ".partial";
+  write_synthetic_model(partial, o, small_vocab());
+  std::filesystem::rename(partial, path);
   return path;
 }
 
