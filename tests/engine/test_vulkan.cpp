@@ -3,13 +3,21 @@
 // need a device skip and say so.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "pull_test_process.h"
+#include "tensor/fp16.h"
+#include "tensor/quants.h"
 #include "vulkan/compute_pipeline.h"
+#include "vulkan/device_layout.h"
 #include "vulkan/shaders.h"
 #include "vulkan/vulkan_buffer.h"
 #include "vulkan/vulkan_context.h"
@@ -108,6 +116,132 @@ TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
       }
     }
   }
+}
+
+// F32 rows of n elements for `tokens` tokens, one of them all zeros (a block with amax 0).
+std::vector<float> activations(int n, int tokens, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  std::vector<float> x(static_cast<size_t>(n) * tokens);
+  for (float& v : x) v = dist(rng);
+  std::fill(x.begin(), x.begin() + 32, 0.0f);
+  return x;
+}
+
+// Activations quantized to Q8_0 on the device: q words and a float scale per block.
+struct DeviceQ8 {
+  std::vector<uint32_t> q;
+  std::vector<float> d;
+};
+
+DeviceQ8 quantize_on_device(Context& ctx, const std::vector<float>& x) {
+  const uint32_t n_blocks = static_cast<uint32_t>(x.size() / 32);
+  const Buffer xb(ctx, x.size() * 4, Buffer::Memory::device);
+  const Buffer qb(ctx, n_blocks * 32, Buffer::Memory::device);
+  const Buffer db(ctx, n_blocks * 4, Buffer::Memory::device);
+  upload(ctx, xb, 0, x.data(), x.size() * 4);
+  ComputePipeline quantize(ctx, shader("quantize_q8_0"), 3, sizeof(uint32_t));
+  const Buffer* bindings[] = {&xb, &qb, &db};
+  ctx.run_now([&](VkCommandBuffer cb) {
+    quantize.dispatch(cb, bindings, &n_blocks, (n_blocks + 63) / 64);
+  });
+  DeviceQ8 out{std::vector<uint32_t>(n_blocks * 8), std::vector<float>(n_blocks)};
+  download(ctx, qb, 0, out.q.data(), out.q.size() * 4);
+  download(ctx, db, 0, out.d.data(), out.d.size() * 4);
+  return out;
+}
+
+// As the CPU's quantize_row, allowing for GPU division (2.5 ULP in Vulkan) and F16 packing
+// rounding: scales within one F16 step, quants within one, and differing quants rare.
+TEST(VulkanKernels, QuantizeQ8_0MatchesTheCpu) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  const int n = 7 * 32, tokens = 5;
+  const std::vector<float> x = activations(n, tokens, 9);
+  const DeviceQ8 got = quantize_on_device(*ctx, x);
+  std::vector<BlockQ8_0> want(x.size() / 32);
+  quantize_row(GgmlType::Q8_0, x.data(), want.data(), static_cast<int64_t>(x.size()));
+  int differing = 0;
+  for (size_t b = 0; b < want.size(); ++b) {
+    const int step =
+        std::abs(static_cast<int>(fp32_to_fp16(got.d[b])) - static_cast<int>(want[b].d));
+    EXPECT_LE(step, 1) << "block " << b;
+    for (int j = 0; j < 32; ++j) {
+      const int g = static_cast<int8_t>(got.q[b * 8 + j / 4] >> (8 * (j % 4)));
+      EXPECT_LE(std::abs(g - want[b].qs[j]), 1) << "block " << b << " element " << j;
+      differing += g != want[b].qs[j];
+    }
+  }
+  EXPECT_EQ(got.d[0], 0.0f);  // the zero block
+  EXPECT_LE(differing, static_cast<int>(x.size()) / 100);
+}
+
+TEST(VulkanKernels, MatvecQ8_0MatchesTheCpuReference) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  ComputePipeline matvec(*ctx, shader("matvec_q8_0"), 5, 2 * sizeof(uint32_t));
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const auto& [n, rows, tokens] : {std::tuple{32, 1, 1}, {7 * 32, 37, 3}, {4096, 16, 2}}) {
+    SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(rows) + " by " +
+                 std::to_string(tokens));
+    const int nb = n / 32;
+    std::vector<float> wf(static_cast<size_t>(n) * rows);
+    for (float& v : wf) v = dist(rng);
+    std::vector<BlockQ8_0> w(wf.size() / 32);
+    quantize_row(GgmlType::Q8_0, wf.data(), w.data(), static_cast<int64_t>(wf.size()));
+    const DeviceMatrix dm = to_device_layout(GgmlType::Q8_0, reinterpret_cast<uint8_t*>(w.data()),
+                                             nb * sizeof(BlockQ8_0), rows, n);
+    const DeviceQ8 a = quantize_on_device(*ctx, activations(n, tokens, 4));
+
+    const Buffer wq(*ctx, dm.quants.size() * 4, Buffer::Memory::device);
+    const Buffer wd(*ctx, dm.scales.size() * 4, Buffer::Memory::device);
+    const Buffer aq(*ctx, a.q.size() * 4, Buffer::Memory::device);
+    const Buffer ad(*ctx, a.d.size() * 4, Buffer::Memory::device);
+    const Buffer yb(*ctx, static_cast<size_t>(rows) * tokens * 4, Buffer::Memory::device);
+    upload(*ctx, wq, 0, dm.quants.data(), dm.quants.size() * 4);
+    upload(*ctx, wd, 0, dm.scales.data(), dm.scales.size() * 4);
+    upload(*ctx, aq, 0, a.q.data(), a.q.size() * 4);
+    upload(*ctx, ad, 0, a.d.data(), a.d.size() * 4);
+    const uint32_t shape[2] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows)};
+    const Buffer* bindings[] = {&wq, &wd, &aq, &ad, &yb};
+    ctx->run_now([&](VkCommandBuffer cb) {
+      matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
+                      static_cast<uint32_t>(tokens));
+    });
+    matvec.release_sets();
+    std::vector<float> y(static_cast<size_t>(rows) * tokens);
+    download(*ctx, yb, 0, y.data(), y.size() * 4);
+
+    for (int t = 0; t < tokens; ++t) {
+      // The device's activations as CPU Q8_0 blocks, for the reference dot.
+      std::vector<BlockQ8_0> act(nb);
+      for (int b = 0; b < nb; ++b) {
+        act[b].d = fp32_to_fp16(a.d[t * nb + b]);
+        std::memcpy(act[b].qs, &a.q[(t * nb + b) * 8], 32);
+      }
+      for (int r = 0; r < rows; ++r) {
+        const BlockQ8_0* wr = &w[static_cast<size_t>(r) * nb];
+        double mag = 0.0;
+        for (int b = 0; b < nb; ++b) {
+          for (int j = 0; j < 32; ++j) {
+            mag += std::fabs(fp16_to_fp32(wr[b].d) * wr[b].qs[j] * a.d[t * nb + b] * act[b].qs[j]);
+          }
+        }
+        EXPECT_NEAR(y[t * rows + r], vec_dot_reference(GgmlType::Q8_0, n, wr, act.data()),
+                    1e-5 * mag + 1e-30)
+            << "row " << r << " token " << t;
+      }
+    }
+  }
+}
+
+TEST(VulkanLayout, RejectsWhatItCannotLayOut) {
+  std::vector<uint8_t> rows(row_bytes(GgmlType::Q4_K, 256));
+  EXPECT_THROW(to_device_layout(GgmlType::Q4_K, rows.data(), rows.size(), 1, 256),
+               std::invalid_argument);
+  EXPECT_THROW(to_device_layout(GgmlType::Q8_0, rows.data(), rows.size(), 1, 48),
+               std::invalid_argument);
 }
 
 TEST(VulkanKernels, UnknownShaderIsNamed) {
