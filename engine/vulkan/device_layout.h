@@ -12,11 +12,15 @@
 namespace engine::vulkan {
 
 struct DeviceMatrix {
-  // Q8_0: row r's block b is words (r * n_blocks + b) * 8 .. + 7, element 4i + k in byte k of
-  // word i.
+  // Row r's block b is a run of words at (r * n_blocks + b) * words-per-block:
+  // - Q8_0: 8 words, element 4i + k in byte k of word i;
+  // - Q4_K: 32 words, the block's qs bytes as they are (sub-block 2c in the low nibbles of bytes
+  //   32c..32c+31, 2c+1 in the high ones).
   std::vector<uint32_t> quants;
-  // Q8_0: row r's block scales as F16 pairs, ceil(n_blocks / 2) words a row, block 2j in the low
-  // half of word j.
+  // - Q8_0: row r's block scales as F16 pairs, ceil(n_blocks / 2) words a row, block 2j in the
+  //   low half of word j;
+  // - Q4_K: 5 words per block: d and dmin as an F16 pair, then the eight six-bit scales and the
+  //   eight mins unpacked to bytes (sub-block j in byte j % 4 of word j / 4).
   std::vector<uint32_t> scales;
 };
 
