@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -118,13 +119,13 @@ TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
   }
 }
 
-// F32 rows of n elements for `tokens` tokens, one of them all zeros (a block with amax 0).
+// F32 rows of n elements for `tokens` tokens, the first 32 values zero (a block with amax 0).
 std::vector<float> activations(int n, int tokens, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 2.0f);
   std::vector<float> x(static_cast<size_t>(n) * tokens);
   for (float& v : x) v = dist(rng);
-  std::fill(x.begin(), x.begin() + 32, 0.0f);
+  std::fill(x.begin(), x.begin() + std::min<size_t>(32, x.size()), 0.0f);
   return x;
 }
 
@@ -174,66 +175,6 @@ TEST(VulkanKernels, QuantizeQ8_0MatchesTheCpu) {
   }
   EXPECT_EQ(got.d[0], 0.0f);  // the zero block
   EXPECT_LE(differing, static_cast<int>(x.size()) / 100);
-}
-
-TEST(VulkanKernels, MatvecQ8_0MatchesTheCpuReference) {
-  std::unique_ptr<Context> ctx = first_device();
-  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
-  ComputePipeline matvec(*ctx, shader("matvec_q8_0"), 5, 2 * sizeof(uint32_t));
-  std::mt19937 rng(3);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (const auto& [n, rows, tokens] : {std::tuple{32, 1, 1}, {7 * 32, 37, 3}, {4096, 16, 2}}) {
-    SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(rows) + " by " +
-                 std::to_string(tokens));
-    const int nb = n / 32;
-    std::vector<float> wf(static_cast<size_t>(n) * rows);
-    for (float& v : wf) v = dist(rng);
-    std::vector<BlockQ8_0> w(wf.size() / 32);
-    quantize_row(GgmlType::Q8_0, wf.data(), w.data(), static_cast<int64_t>(wf.size()));
-    const DeviceMatrix dm = to_device_layout(GgmlType::Q8_0, reinterpret_cast<uint8_t*>(w.data()),
-                                             nb * sizeof(BlockQ8_0), rows, n);
-    const DeviceQ8 a = quantize_on_device(*ctx, activations(n, tokens, 4));
-
-    const Buffer wq(*ctx, dm.quants.size() * 4, Buffer::Memory::device);
-    const Buffer wd(*ctx, dm.scales.size() * 4, Buffer::Memory::device);
-    const Buffer aq(*ctx, a.q.size() * 4, Buffer::Memory::device);
-    const Buffer ad(*ctx, a.d.size() * 4, Buffer::Memory::device);
-    const Buffer yb(*ctx, static_cast<size_t>(rows) * tokens * 4, Buffer::Memory::device);
-    upload(*ctx, wq, 0, dm.quants.data(), dm.quants.size() * 4);
-    upload(*ctx, wd, 0, dm.scales.data(), dm.scales.size() * 4);
-    upload(*ctx, aq, 0, a.q.data(), a.q.size() * 4);
-    upload(*ctx, ad, 0, a.d.data(), a.d.size() * 4);
-    const uint32_t shape[2] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows)};
-    const Buffer* bindings[] = {&wq, &wd, &aq, &ad, &yb};
-    ctx->run_now([&](VkCommandBuffer cb) {
-      matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
-                      static_cast<uint32_t>(tokens));
-    });
-    matvec.release_sets();
-    std::vector<float> y(static_cast<size_t>(rows) * tokens);
-    download(*ctx, yb, 0, y.data(), y.size() * 4);
-
-    for (int t = 0; t < tokens; ++t) {
-      // The device's activations as CPU Q8_0 blocks, for the reference dot.
-      std::vector<BlockQ8_0> act(nb);
-      for (int b = 0; b < nb; ++b) {
-        act[b].d = fp32_to_fp16(a.d[t * nb + b]);
-        std::memcpy(act[b].qs, &a.q[(t * nb + b) * 8], 32);
-      }
-      for (int r = 0; r < rows; ++r) {
-        const BlockQ8_0* wr = &w[static_cast<size_t>(r) * nb];
-        double mag = 0.0;
-        for (int b = 0; b < nb; ++b) {
-          for (int j = 0; j < 32; ++j) {
-            mag += std::fabs(fp16_to_fp32(wr[b].d) * wr[b].qs[j] * a.d[t * nb + b] * act[b].qs[j]);
-          }
-        }
-        EXPECT_NEAR(y[t * rows + r], vec_dot_reference(GgmlType::Q8_0, n, wr, act.data()),
-                    1e-5 * mag + 1e-30)
-            << "row " << r << " token " << t;
-      }
-    }
-  }
 }
 
 // Activations quantized to Q8_K on the device: q words, a float scale per block, 16 sums.
@@ -303,37 +244,136 @@ TEST(VulkanKernels, QuantizeQ8_KMatchesTheCpu) {
   EXPECT_LE(differing, static_cast<int>(x.size()) / 100);
 }
 
-TEST(VulkanKernels, MatvecQ4_KMatchesTheCpuReference) {
+// Activations of `tokens` rows quantized on the device to Q8_0 or Q8_K, as buffers the matrix
+// shaders bind (quants, scales, and for Q8_K the sums) and as CPU blocks for the reference.
+struct DeviceActivations {
+  std::vector<Buffer> buffers;
+  std::vector<std::vector<uint8_t>> cpu_rows;  // one row of CPU blocks per token
+};
+
+DeviceActivations device_activations(Context& ctx, GgmlType type, int n, int tokens,
+                                     uint32_t seed) {
+  const std::vector<float> x = activations(n, tokens, seed);
+  DeviceActivations out;
+  auto buffer = [&](const auto& v) {
+    Buffer b(ctx, v.size() * 4, Buffer::Memory::device);
+    upload(ctx, b, 0, v.data(), v.size() * 4);
+    out.buffers.push_back(std::move(b));
+  };
+  const size_t row = row_bytes(type, n);
+  if (type == GgmlType::Q8_0) {
+    const DeviceQ8 a = quantize_on_device(ctx, x);
+    buffer(a.q);
+    buffer(a.d);
+    const int nb = n / 32;
+    for (int t = 0; t < tokens; ++t) {
+      std::vector<BlockQ8_0> blocks(nb);
+      for (int b = 0; b < nb; ++b) {
+        blocks[b].d = fp32_to_fp16(a.d[t * nb + b]);
+        std::memcpy(blocks[b].qs, &a.q[(t * nb + b) * 8], 32);
+      }
+      out.cpu_rows.emplace_back(reinterpret_cast<uint8_t*>(blocks.data()),
+                                reinterpret_cast<uint8_t*>(blocks.data()) + row);
+    }
+  } else {
+    const DeviceQ8K a = quantize_q8_k_on_device(ctx, x);
+    buffer(a.q);
+    buffer(a.d);
+    buffer(a.bsums);
+    for (int t = 0; t < tokens; ++t) {
+      const std::vector<BlockQ8_K> blocks = cpu_blocks(a, t, n / 256);
+      out.cpu_rows.emplace_back(reinterpret_cast<const uint8_t*>(blocks.data()),
+                                reinterpret_cast<const uint8_t*>(blocks.data()) + row);
+    }
+  }
+  return out;
+}
+
+// Every quantized type's matrix-vector shader against the CPU reference on the same quantized
+// activations: weights quantized on the CPU and laid out by to_device_layout, awkward shapes.
+TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
   std::unique_ptr<Context> ctx = first_device();
   if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
-  ComputePipeline matvec(*ctx, shader("matvec_q4_k"), 6, 2 * sizeof(uint32_t));
   std::mt19937 rng(8);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (const auto& [n, rows, tokens] : {std::tuple{256, 1, 1}, {3 * 256, 37, 3}, {4096, 16, 2}}) {
+  for (GgmlType type :
+       {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const std::string name(type_info(type).name);
+    const int block = static_cast<int>(type_info(type).block_size);
+    const GgmlType at = vec_dot_type(type);
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(c));
+    ComputePipeline matvec(*ctx, shader("matvec_" + lower), at == GgmlType::Q8_K ? 6 : 5,
+                           2 * sizeof(uint32_t));
+    // One block; an odd count of blocks over 37 rows (the rows' F16 scale pairs end half
+    // empty); the 7B model's row length.
+    for (const auto& [nb, rows, tokens] :
+         {std::tuple{1, 1, 1}, {3, 37, 3}, {4096 / block, 16, 2}}) {
+      const int n = nb * block;
+      SCOPED_TRACE(name + " " + std::to_string(n) + " x " + std::to_string(rows) + " by " +
+                   std::to_string(tokens));
+      std::vector<float> wf(static_cast<size_t>(n) * rows);
+      for (float& v : wf) v = dist(rng);
+      const size_t row = row_bytes(type, n);
+      std::vector<uint8_t> w(row * rows);
+      quantize_row(type, wf.data(), w.data(), static_cast<int64_t>(wf.size()));
+      const DeviceMatrix dm = to_device_layout(type, w.data(), row, rows, n);
+      const DeviceActivations a = device_activations(*ctx, at, n, tokens, 5);
+
+      const Buffer wq(*ctx, dm.quants.size() * 4, Buffer::Memory::device);
+      const Buffer ws(*ctx, dm.scales.size() * 4, Buffer::Memory::device);
+      const Buffer yb(*ctx, static_cast<size_t>(rows) * tokens * 4, Buffer::Memory::device);
+      upload(*ctx, wq, 0, dm.quants.data(), dm.quants.size() * 4);
+      upload(*ctx, ws, 0, dm.scales.data(), dm.scales.size() * 4);
+      std::vector<const Buffer*> bindings = {&wq, &ws};
+      for (const Buffer& b : a.buffers) bindings.push_back(&b);
+      bindings.push_back(&yb);
+      const uint32_t shape[2] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows)};
+      ctx->run_now([&](VkCommandBuffer cb) {
+        matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
+                        static_cast<uint32_t>(tokens));
+      });
+      matvec.release_sets();
+      std::vector<float> y(static_cast<size_t>(rows) * tokens);
+      download(*ctx, yb, 0, y.data(), y.size() * 4);
+
+      for (int t = 0; t < tokens; ++t) {
+        const uint8_t* act = a.cpu_rows[t].data();
+        std::vector<float> af(n), rf(n);
+        dequantize_row(at, act, af.data(), n);
+        for (int r = 0; r < rows; ++r) {
+          const uint8_t* wr = &w[r * row];
+          dequantize_row(type, wr, rf.data(), n);
+          double mag = 0.0;
+          for (int i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(rf[i]) * af[i]);
+          EXPECT_NEAR(y[t * rows + r], vec_dot_reference(type, n, wr, act), 1e-5 * mag + 1e-30)
+              << "row " << r << " token " << t;
+        }
+      }
+    }
+  }
+}
+
+TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  ComputePipeline matvec(*ctx, shader("matvec_f16"), 3, 2 * sizeof(uint32_t));
+  for (const auto& [n, rows, tokens] : {std::tuple{2, 1, 1}, {94, 37, 3}, {4096, 16, 2}}) {
     SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(rows) + " by " +
                  std::to_string(tokens));
-    const int nb = n / 256;
-    std::vector<float> wf(static_cast<size_t>(n) * rows);
-    for (float& v : wf) v = dist(rng);
-    std::vector<BlockQ4_K> w(wf.size() / 256);
-    quantize_row(GgmlType::Q4_K, wf.data(), w.data(), static_cast<int64_t>(wf.size()));
-    const DeviceMatrix dm = to_device_layout(GgmlType::Q4_K, reinterpret_cast<uint8_t*>(w.data()),
-                                             nb * sizeof(BlockQ4_K), rows, n);
-    const DeviceQ8K a = quantize_q8_k_on_device(*ctx, activations(n, tokens, 5));
-
-    const Buffer wq(*ctx, dm.quants.size() * 4, Buffer::Memory::device);
-    const Buffer ws(*ctx, dm.scales.size() * 4, Buffer::Memory::device);
-    const Buffer aq(*ctx, a.q.size() * 4, Buffer::Memory::device);
-    const Buffer ad(*ctx, a.d.size() * 4, Buffer::Memory::device);
-    const Buffer as(*ctx, a.bsums.size() * 4, Buffer::Memory::device);
+    const std::vector<float> wf = activations(n, rows, 21);
+    std::vector<uint16_t> w(wf.size());
+    for (size_t i = 0; i < w.size(); ++i) w[i] = fp32_to_fp16(wf[i]);
+    const std::vector<float> x = activations(n, tokens, 22);
+    const DeviceMatrix dm = to_device_layout(GgmlType::F16, reinterpret_cast<uint8_t*>(w.data()),
+                                             static_cast<size_t>(n) * 2, rows, n);
+    const Buffer wb(*ctx, dm.quants.size() * 4, Buffer::Memory::device);
+    const Buffer xb(*ctx, x.size() * 4, Buffer::Memory::device);
     const Buffer yb(*ctx, static_cast<size_t>(rows) * tokens * 4, Buffer::Memory::device);
-    upload(*ctx, wq, 0, dm.quants.data(), dm.quants.size() * 4);
-    upload(*ctx, ws, 0, dm.scales.data(), dm.scales.size() * 4);
-    upload(*ctx, aq, 0, a.q.data(), a.q.size() * 4);
-    upload(*ctx, ad, 0, a.d.data(), a.d.size() * 4);
-    upload(*ctx, as, 0, a.bsums.data(), a.bsums.size() * 4);
-    const uint32_t shape[2] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows)};
-    const Buffer* bindings[] = {&wq, &ws, &aq, &ad, &as, &yb};
+    upload(*ctx, wb, 0, dm.quants.data(), dm.quants.size() * 4);
+    upload(*ctx, xb, 0, x.data(), x.size() * 4);
+    const uint32_t shape[2] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows)};
+    const Buffer* bindings[] = {&wb, &xb, &yb};
     ctx->run_now([&](VkCommandBuffer cb) {
       matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
                       static_cast<uint32_t>(tokens));
@@ -341,18 +381,16 @@ TEST(VulkanKernels, MatvecQ4_KMatchesTheCpuReference) {
     matvec.release_sets();
     std::vector<float> y(static_cast<size_t>(rows) * tokens);
     download(*ctx, yb, 0, y.data(), y.size() * 4);
-
     for (int t = 0; t < tokens; ++t) {
-      const std::vector<BlockQ8_K> act = cpu_blocks(a, t, nb);
-      std::vector<float> af(n);
-      dequantize_row(GgmlType::Q8_K, act.data(), af.data(), n);
+      std::vector<uint16_t> xh(n);
+      for (int i = 0; i < n; ++i) xh[i] = fp32_to_fp16(x[t * n + i]);
       for (int r = 0; r < rows; ++r) {
-        const BlockQ4_K* wr = &w[static_cast<size_t>(r) * nb];
-        std::vector<float> rowf(n);
-        dequantize_row(GgmlType::Q4_K, wr, rowf.data(), n);
         double mag = 0.0;
-        for (int i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(rowf[i]) * af[i]);
-        EXPECT_NEAR(y[t * rows + r], vec_dot_reference(GgmlType::Q4_K, n, wr, act.data()),
+        for (int i = 0; i < n; ++i) {
+          mag += std::fabs(static_cast<double>(fp16_to_fp32(w[r * n + i])) * fp16_to_fp32(xh[i]));
+        }
+        EXPECT_NEAR(y[t * rows + r],
+                    vec_dot_reference(GgmlType::F16, n, &w[static_cast<size_t>(r) * n], xh.data()),
                     1e-5 * mag + 1e-30)
             << "row " << r << " token " << t;
       }
@@ -362,7 +400,9 @@ TEST(VulkanKernels, MatvecQ4_KMatchesTheCpuReference) {
 
 TEST(VulkanLayout, RejectsWhatItCannotLayOut) {
   std::vector<uint8_t> rows(row_bytes(GgmlType::Q6_K, 256));
-  EXPECT_THROW(to_device_layout(GgmlType::Q6_K, rows.data(), rows.size(), 1, 256),
+  EXPECT_THROW(to_device_layout(GgmlType::BF16, rows.data(), rows.size(), 1, 256),
+               std::invalid_argument);
+  EXPECT_THROW(to_device_layout(GgmlType::F16, rows.data(), rows.size(), 1, 3),
                std::invalid_argument);
   EXPECT_THROW(to_device_layout(GgmlType::Q8_0, rows.data(), rows.size(), 1, 48),
                std::invalid_argument);

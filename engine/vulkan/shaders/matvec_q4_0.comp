@@ -1,0 +1,57 @@
+// out[t * rows + r] = dot(Q4_0 weight row r, Q8_0 activation row t), both in the device layout
+// (device_layout.h): per block, as the CPU, the exact integer sum of (q - 8) * a, then
+// (d_w * d_a) * sumi. One workgroup per (row, token), invocations taking blocks in turn, then a
+// fixed-shape tree sum: the result never depends on the batch.
+#version 450
+
+layout(local_size_x = 32) in;
+
+layout(std430, binding = 0) readonly buffer WeightQuants { uint wq[]; };
+layout(std430, binding = 1) readonly buffer WeightScales { uint wd[]; };  // F16 pairs
+layout(std430, binding = 2) readonly buffer InputQuants { uint aq[]; };
+layout(std430, binding = 3) readonly buffer InputScales { float ad[]; };
+layout(std430, binding = 4) writeonly buffer Outputs { float y[]; };
+
+layout(push_constant) uniform Shape {
+  uint n_blocks;  // 32-element blocks per row
+  uint rows;
+} shape;
+
+shared float partial[32];
+
+// Four nibble values of q (one per byte), each less 8, times four signed bytes of a.
+int dot4_less8(uint q, uint a) {
+  int s = 0;
+  for (int k = 0; k < 4; ++k) {
+    s += (int(bitfieldExtract(q, 8 * k, 8)) - 8) * bitfieldExtract(int(a), 8 * k, 8);
+  }
+  return s;
+}
+
+void main() {
+  const uint row = gl_WorkGroupID.x;
+  const uint token = gl_WorkGroupID.y;
+  const uint lane = gl_LocalInvocationID.x;
+  const uint scale_words = (shape.n_blocks + 1) / 2;
+  float sum = 0.0;
+  for (uint b = lane; b < shape.n_blocks; b += 32) {
+    const uint w0 = (row * shape.n_blocks + b) * 4;
+    const uint a0 = (token * shape.n_blocks + b) * 8;
+    int sumi = 0;
+    // Byte j's low nibble is element j, its high nibble element j + 16.
+    for (uint i = 0; i < 4; ++i) {
+      const uint w = wq[w0 + i];
+      sumi += dot4_less8(w & 0x0f0f0f0fu, aq[a0 + i]);
+      sumi += dot4_less8((w >> 4) & 0x0f0f0f0fu, aq[a0 + 4 + i]);
+    }
+    const float dw = unpackHalf2x16(wd[row * scale_words + b / 2])[b % 2];
+    sum += (dw * ad[token * shape.n_blocks + b]) * float(sumi);
+  }
+  partial[lane] = sum;
+  barrier();
+  for (uint half_width = 16; half_width > 0; half_width >>= 1) {
+    if (lane < half_width) partial[lane] += partial[lane + half_width];
+    barrier();
+  }
+  if (lane == 0) y[token * shape.rows + row] = partial[0];
+}

@@ -1,0 +1,6 @@
+// Q5_K weights by Q8_K activations; see matvec_affine_k.glsl.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+
+#define FIFTH_BIT 1
+#include "matvec_affine_k.glsl"
