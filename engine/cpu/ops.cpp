@@ -24,16 +24,20 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n_tokens,
   }
 }
 
-void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, int32_t pos, float theta) {
-  // The angles depend only on the position and the pair, not the head: one cos and sin each.
+void rope_angles(int32_t rope_dim, int32_t pos, float theta, float* cos_sin) {
   const float theta_scale = std::pow(theta, -2.0f / static_cast<float>(rope_dim));
-  std::vector<float> cos_sin(rope_dim);
   float angle = static_cast<float>(pos);
   for (int32_t i = 0; i < rope_dim; i += 2) {
     cos_sin[i] = std::cos(angle);
     cos_sin[i + 1] = std::sin(angle);
     angle *= theta_scale;
   }
+}
+
+void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, int32_t pos, float theta) {
+  // The angles depend only on the position and the pair, not the head.
+  std::vector<float> cos_sin(rope_dim);
+  rope_angles(rope_dim, pos, theta, cos_sin.data());
   for (int32_t h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<size_t>(h) * head_dim;
     for (int32_t i = 0; i < rope_dim; i += 2) {

@@ -15,6 +15,10 @@ namespace engine {
 void rms_norm(const float* x, const float* weight, float* out, int64_t n_tokens, int64_t n,
               float eps);
 
+// cos and sin of pos * theta^(-2i/rope_dim) at cos_sin[2i] and cos_sin[2i + 1], i < rope_dim / 2:
+// what rope rotates by, also handed to the Vulkan shader so both rotate alike.
+void rope_angles(int32_t rope_dim, int32_t pos, float theta, float* cos_sin);
+
 // Rotates pairs (2i, 2i+1) of the first rope_dim elements of each head by pos *
 // theta^(-2i/rope_dim) (llama.cpp's "normal" RoPE, which matches the Q/K permutation of its GGUF
 // converter).

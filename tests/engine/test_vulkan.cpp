@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cpu/ops.h"
 #include "pull_test_process.h"
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
@@ -394,6 +395,79 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
                     1e-5 * mag + 1e-30)
             << "row " << r << " token " << t;
       }
+    }
+  }
+}
+
+// Runs `name` over `buffers` (each uploaded from host floats, and read back after) with `push`.
+template <typename Push>
+std::vector<std::vector<float>> run_shader(Context& ctx, const char* name,
+                                           const std::vector<std::vector<float>>& buffers,
+                                           const Push& push, uint32_t groups) {
+  std::vector<Buffer> device;
+  for (const std::vector<float>& b : buffers) {
+    device.emplace_back(ctx, b.size() * 4, Buffer::Memory::device);
+    upload(ctx, device.back(), 0, b.data(), b.size() * 4);
+  }
+  std::vector<const Buffer*> bindings;
+  for (const Buffer& b : device) bindings.push_back(&b);
+  ComputePipeline pipeline(ctx, shader(name), static_cast<uint32_t>(buffers.size()), sizeof(Push));
+  ctx.run_now([&](VkCommandBuffer cb) { pipeline.dispatch(cb, bindings, &push, groups); });
+  std::vector<std::vector<float>> out;
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    out.emplace_back(buffers[i].size());
+    download(ctx, device[i], 0, out.back().data(), out.back().size() * 4);
+  }
+  return out;
+}
+
+TEST(VulkanKernels, RmsNormSiluMulAndRopeMatchTheCpu) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  for (int n : {37, 4096}) {
+    SCOPED_TRACE("rms_norm n=" + std::to_string(n));
+    const int rows = 3;
+    const std::vector<float> x = activations(n, rows, 31);
+    const std::vector<float> w = activations(n, 1, 32);
+    std::vector<float> want(x.size());
+    rms_norm(x.data(), w.data(), want.data(), rows, n, 1e-5f);
+    const struct {
+      uint32_t n;
+      float eps;
+    } push{static_cast<uint32_t>(n), 1e-5f};
+    const auto got = run_shader(*ctx, "rms_norm", {x, w, std::vector<float>(x.size())}, push,
+                                static_cast<uint32_t>(rows));
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_NEAR(got[2][i], want[i], 1e-5f * std::fabs(want[i]) + 1e-30f) << i;
+    }
+  }
+  {
+    const std::vector<float> gate = activations(1000, 1, 33), up = activations(1000, 1, 34);
+    std::vector<float> want = gate;
+    silu_mul(want.data(), up.data(), 1000);
+    const uint32_t n = 1000;
+    const auto got = run_shader(*ctx, "silu_mul", {gate, up}, n, (n + 255) / 256);
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_NEAR(got[0][i], want[i], 1e-5f * std::fabs(want[i]) + 1e-30f) << "silu_mul " << i;
+    }
+  }
+  for (int rope_dim : {64, 128}) {
+    SCOPED_TRACE("rope_dim " + std::to_string(rope_dim));
+    const int heads = 4, head_dim = 128;
+    const std::vector<int32_t> positions = {0, 7, 4095};
+    const int tokens = static_cast<int>(positions.size());
+    const std::vector<float> x = activations(heads * head_dim, tokens, 35);
+    std::vector<float> want = x, cos_sin(static_cast<size_t>(tokens) * rope_dim);
+    for (int t = 0; t < tokens; ++t) {
+      rope(&want[t * heads * head_dim], heads, head_dim, rope_dim, positions[t], 1e6f);
+      rope_angles(rope_dim, positions[t], 1e6f, &cos_sin[t * rope_dim]);
+    }
+    const uint32_t push[4] = {static_cast<uint32_t>(tokens), heads, head_dim,
+                              static_cast<uint32_t>(rope_dim)};
+    const uint32_t pairs = static_cast<uint32_t>(tokens * heads * rope_dim / 2);
+    const auto got = run_shader(*ctx, "rope", {x, cos_sin}, push, (pairs + 63) / 64);
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_NEAR(got[0][i], want[i], 1e-6f * (std::fabs(x[i]) + 1.0f)) << "rope " << i;
     }
   }
 }
