@@ -12,9 +12,12 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "cpu/ops.h"
+#include "model/kv_cache.h"
+#include "model/model_config.h"
 #include "pull_test_process.h"
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
@@ -468,6 +471,101 @@ TEST(VulkanKernels, RmsNormSiluMulAndRopeMatchTheCpu) {
     const auto got = run_shader(*ctx, "rope", {x, cos_sin}, push, (pairs + 63) / 64);
     for (size_t i = 0; i < x.size(); ++i) {
       EXPECT_NEAR(got[0][i], want[i], 1e-6f * (std::fabs(x[i]) + 1.0f)) << "rope " << i;
+    }
+  }
+}
+
+// Attention over a paged cache two sequences share, against the CPU's attention(), with and
+// without a sliding window. (On lavapipe they agree to 1e-5; the bound leaves a GPU room to round
+// a softmax weight to the other neighbouring F16, packHalf2x16's rounding being its own.)
+TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  ModelConfig c;
+  c.n_layers = 2;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.head_dim = 64;
+  c.dim = c.n_heads * c.head_dim;
+  KvCache cache(c, 8, 16);
+  // Interleaved reservations, so the sequences' blocks are not contiguous.
+  ASSERT_TRUE(cache.reserve(0, 16));
+  ASSERT_TRUE(cache.reserve(1, 20));
+  ASSERT_TRUE(cache.reserve(0, 40));
+  std::mt19937 rng(41);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int32_t layer = 1;
+  for (auto [seq, n] : {std::pair{0, 40}, {1, 20}}) {
+    for (int32_t p = 0; p < n; ++p) {
+      uint16_t* k = cache.key(layer, seq, p);
+      uint16_t* v = cache.value(layer, seq, p);
+      for (int32_t i = 0; i < c.kv_dim(); ++i) {
+        k[i] = fp32_to_fp16(dist(rng));
+        v[i] = fp32_to_fp16(dist(rng));
+      }
+    }
+  }
+  const std::vector<std::pair<SeqId, int32_t>> entries = {{0, 39}, {0, 5}, {1, 19}};
+  const int tokens = static_cast<int>(entries.size());
+  const int max_blocks = 4, max_positions = 64;
+  std::vector<int32_t> tables(tokens * max_blocks, 0), positions;
+  for (int t = 0; t < tokens; ++t) {
+    const std::vector<int32_t>& table = cache.block_table(entries[t].first);
+    std::copy(table.begin(), table.end(), tables.begin() + t * max_blocks);
+    positions.push_back(entries[t].second);
+  }
+  const size_t entries_per_cache =
+      static_cast<size_t>(c.n_layers) * cache.n_blocks() * cache.block_size() * c.kv_dim();
+  auto words = [&](const uint16_t* h) {
+    std::vector<uint32_t> w(entries_per_cache / 2);
+    std::memcpy(w.data(), h, entries_per_cache * 2);
+    return w;
+  };
+  const std::vector<uint32_t> keys = words(cache.key_slot(0, 0, 0));
+  const std::vector<uint32_t> values = words(cache.value_slot(0, 0, 0));
+  const std::vector<float> q = activations(c.q_dim(), tokens, 42);
+
+  for (int32_t window : {0, 8}) {
+    SCOPED_TRACE("window " + std::to_string(window));
+    auto device = [&](const auto& v) {
+      Buffer b(*ctx, v.size() * 4, Buffer::Memory::device);
+      upload(*ctx, b, 0, v.data(), v.size() * 4);
+      return b;
+    };
+    const Buffer qb = device(q), kb = device(keys), vb = device(values), tb = device(tables),
+                 pb = device(positions);
+    const Buffer sb(*ctx, static_cast<size_t>(tokens) * c.n_heads * max_positions * 4,
+                    Buffer::Memory::device);
+    const Buffer ob(*ctx, q.size() * 4, Buffer::Memory::device);
+    const uint32_t push[10] = {layer,
+                               8,
+                               16,
+                               static_cast<uint32_t>(c.kv_dim()),
+                               64,
+                               4,
+                               2,
+                               max_blocks,
+                               max_positions,
+                               static_cast<uint32_t>(window)};
+    ComputePipeline attention_shader(*ctx, shader("attention"), 7, sizeof(push));
+    const Buffer* bindings[] = {&qb, &kb, &vb, &tb, &pb, &sb, &ob};
+    ctx->run_now([&](VkCommandBuffer cb) {
+      attention_shader.dispatch(cb, bindings, push, static_cast<uint32_t>(tokens * c.n_heads));
+    });
+    std::vector<float> got(q.size());
+    download(*ctx, ob, 0, got.data(), got.size() * 4);
+
+    std::vector<float> want(q.size()), scratch;
+    const int32_t group = c.n_heads / c.n_kv_heads;
+    for (int t = 0; t < tokens; ++t) {
+      for (int32_t kv = 0; kv < c.n_kv_heads; ++kv) {
+        const size_t at = static_cast<size_t>(t) * c.q_dim() + kv * group * c.head_dim;
+        attention(cache, layer, entries[t].first, entries[t].second, window, &q[at], group, kv,
+                  c.head_dim, &want[at], scratch);
+      }
+    }
+    for (size_t i = 0; i < q.size(); ++i) {
+      EXPECT_NEAR(got[i], want[i], 1e-3f * (std::fabs(want[i]) + 1.0f)) << "element " << i;
     }
   }
 }
