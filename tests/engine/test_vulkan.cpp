@@ -570,6 +570,50 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
   }
 }
 
+TEST(VulkanKernels, AddAndKvStoreMatchTheCpu) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  {
+    const std::vector<float> x = activations(1000, 1, 51), y = activations(1000, 1, 52);
+    const uint32_t n = 1000;
+    const auto got = run_shader(*ctx, "add", {x, y}, n, (n + 255) / 256);
+    for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(got[0][i], x[i] + y[i]) << "add " << i;
+  }
+  // Three tokens of two sequences into layer 1 of a cache of 2 layers, 6 blocks of 4 slots.
+  const uint32_t layers = 2, n_blocks = 6, block_size = 4, kv_dim = 10, max_blocks = 3;
+  const std::vector<int32_t> tables = {4, 1, 5, /**/ 4, 1, 5, /**/ 0, 2, 3};
+  const std::vector<int32_t> positions = {9, 2, 7};
+  const uint32_t tokens = 3;
+  const std::vector<float> k = activations(kv_dim, tokens, 53), v = activations(kv_dim, tokens, 54);
+  const size_t cache_words = layers * n_blocks * block_size * kv_dim / 2;
+  std::vector<float> tables_f(tables.size()), positions_f(positions.size());
+  std::memcpy(tables_f.data(), tables.data(), tables.size() * 4);
+  std::memcpy(positions_f.data(), positions.data(), positions.size() * 4);
+  const uint32_t push[6] = {1, n_blocks, block_size, kv_dim, max_blocks, tokens};
+  const auto got = run_shader(*ctx, "kv_store",
+                              {k, v, std::vector<float>(cache_words),
+                               std::vector<float>(cache_words), tables_f, positions_f},
+                              push, (tokens * kv_dim / 2 + 63) / 64);
+  std::vector<uint16_t> keys(cache_words * 2), values(cache_words * 2);
+  std::memcpy(keys.data(), got[2].data(), cache_words * 4);
+  std::memcpy(values.data(), got[3].data(), cache_words * 4);
+  size_t written = 0;
+  for (uint32_t t = 0; t < tokens; ++t) {
+    const uint32_t p = static_cast<uint32_t>(positions[t]);
+    const uint32_t block = static_cast<uint32_t>(tables[t * max_blocks + p / block_size]);
+    const size_t at = ((1 * n_blocks + block) * block_size + p % block_size) * kv_dim;
+    for (uint32_t i = 0; i < kv_dim; ++i) {
+      // Within one F16 step of the CPU's rounding (packHalf2x16 rounds its own way).
+      EXPECT_LE(std::abs(keys[at + i] - fp32_to_fp16(k[t * kv_dim + i])), 1) << t << " " << i;
+      EXPECT_LE(std::abs(values[at + i] - fp32_to_fp16(v[t * kv_dim + i])), 1) << t << " " << i;
+      written += 2;
+    }
+  }
+  size_t nonzero = 0;
+  for (size_t i = 0; i < keys.size(); ++i) nonzero += (keys[i] != 0) + (values[i] != 0);
+  EXPECT_LE(nonzero, written) << "wrote outside the tokens' slots";
+}
+
 TEST(VulkanLayout, RejectsWhatItCannotLayOut) {
   std::vector<uint8_t> rows(row_bytes(GgmlType::Q6_K, 256));
   EXPECT_THROW(to_device_layout(GgmlType::BF16, rows.data(), rows.size(), 1, 256),

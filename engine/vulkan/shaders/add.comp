@@ -1,0 +1,16 @@
+// x[i] += y[i], one invocation per element: the residual connections.
+#version 450
+
+layout(local_size_x = 256) in;
+
+layout(std430, binding = 0) buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer Y { float y[]; };
+
+layout(push_constant) uniform Shape {
+  uint n;
+} shape;
+
+void main() {
+  const uint i = gl_GlobalInvocationID.x;
+  if (i < shape.n) x[i] += y[i];
+}
