@@ -82,10 +82,34 @@ std::unique_ptr<Context> first_device() {
   return nullptr;
 }
 
+// Runs `name` over `buffers` (each uploaded from host floats, or words in floats' clothing, and
+// read back after) with `push`, in groups x groups_y workgroups.
+template <typename Push>
+std::vector<std::vector<float>> run_shader(Context& ctx, const char* name,
+                                           const std::vector<std::vector<float>>& buffers,
+                                           const Push& push, uint32_t groups,
+                                           uint32_t groups_y = 1) {
+  std::vector<Buffer> device;
+  for (const std::vector<float>& b : buffers) {
+    device.emplace_back(ctx, b.size() * 4, Buffer::Memory::device);
+    upload(ctx, device.back(), 0, b.data(), b.size() * 4);
+  }
+  std::vector<const Buffer*> bindings;
+  for (const Buffer& b : device) bindings.push_back(&b);
+  ComputePipeline pipeline(ctx, shader(name), static_cast<uint32_t>(buffers.size()), sizeof(Push));
+  ctx.run_now(
+      [&](VkCommandBuffer cb) { pipeline.dispatch(cb, bindings, &push, groups, groups_y); });
+  std::vector<std::vector<float>> out;
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    out.emplace_back(buffers[i].size());
+    download(ctx, device[i], 0, out.back().data(), out.back().size() * 4);
+  }
+  return out;
+}
+
 TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
   std::unique_ptr<Context> ctx = first_device();
   if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
-  ComputePipeline matvec(*ctx, shader("matvec_f32"), 3, 2 * sizeof(uint32_t));
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (const auto& [n, rows, tokens] :
@@ -95,20 +119,10 @@ TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
     std::vector<float> w(static_cast<size_t>(n) * rows), x(static_cast<size_t>(n) * tokens);
     for (float& v : w) v = dist(rng);
     for (float& v : x) v = dist(rng);
-    const Buffer wb(*ctx, w.size() * 4, Buffer::Memory::device);
-    const Buffer xb(*ctx, x.size() * 4, Buffer::Memory::device);
-    const Buffer yb(*ctx, static_cast<size_t>(rows) * tokens * 4, Buffer::Memory::device);
-    upload(*ctx, wb, 0, w.data(), w.size() * 4);
-    upload(*ctx, xb, 0, x.data(), x.size() * 4);
     const uint32_t shape[2] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows)};
-    const Buffer* bindings[] = {&wb, &xb, &yb};
-    ctx->run_now([&](VkCommandBuffer cb) {
-      matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
-                      static_cast<uint32_t>(tokens));
-    });
-    matvec.release_sets();
-    std::vector<float> y(static_cast<size_t>(rows) * tokens);
-    download(*ctx, yb, 0, y.data(), y.size() * 4);
+    const std::vector<float> y =
+        run_shader(*ctx, "matvec_f32", {w, x, std::vector<float>(rows * tokens)}, shape,
+                   static_cast<uint32_t>(rows), static_cast<uint32_t>(tokens))[2];
     for (int t = 0; t < tokens; ++t) {
       for (int r = 0; r < rows; ++r) {
         double want = 0.0, mag = 0.0;
@@ -158,6 +172,7 @@ DeviceQ8 quantize_on_device(Context& ctx, const std::vector<float>& x) {
 
 // As the CPU's quantize_row, allowing for GPU division (2.5 ULP in Vulkan) and F16 packing
 // rounding: scales within one F16 step, quants within one, and differing quants rare.
+
 TEST(VulkanKernels, QuantizeQ8_0MatchesTheCpu) {
   std::unique_ptr<Context> ctx = first_device();
   if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
@@ -361,7 +376,6 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
 TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
   std::unique_ptr<Context> ctx = first_device();
   if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
-  ComputePipeline matvec(*ctx, shader("matvec_f16"), 3, 2 * sizeof(uint32_t));
   for (const auto& [n, rows, tokens] : {std::tuple{2, 1, 1}, {94, 37, 3}, {4096, 16, 2}}) {
     SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(rows) + " by " +
                  std::to_string(tokens));
@@ -371,20 +385,12 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
     const std::vector<float> x = activations(n, tokens, 22);
     const DeviceMatrix dm = to_device_layout(GgmlType::F16, reinterpret_cast<uint8_t*>(w.data()),
                                              static_cast<size_t>(n) * 2, rows, n);
-    const Buffer wb(*ctx, dm.quants.size() * 4, Buffer::Memory::device);
-    const Buffer xb(*ctx, x.size() * 4, Buffer::Memory::device);
-    const Buffer yb(*ctx, static_cast<size_t>(rows) * tokens * 4, Buffer::Memory::device);
-    upload(*ctx, wb, 0, dm.quants.data(), dm.quants.size() * 4);
-    upload(*ctx, xb, 0, x.data(), x.size() * 4);
+    std::vector<float> words(dm.quants.size());
+    std::memcpy(words.data(), dm.quants.data(), words.size() * 4);
     const uint32_t shape[2] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows)};
-    const Buffer* bindings[] = {&wb, &xb, &yb};
-    ctx->run_now([&](VkCommandBuffer cb) {
-      matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
-                      static_cast<uint32_t>(tokens));
-    });
-    matvec.release_sets();
-    std::vector<float> y(static_cast<size_t>(rows) * tokens);
-    download(*ctx, yb, 0, y.data(), y.size() * 4);
+    const std::vector<float> y =
+        run_shader(*ctx, "matvec_f16", {words, x, std::vector<float>(rows * tokens)}, shape,
+                   static_cast<uint32_t>(rows), static_cast<uint32_t>(tokens))[2];
     for (int t = 0; t < tokens; ++t) {
       std::vector<uint16_t> xh(n);
       for (int i = 0; i < n; ++i) xh[i] = fp32_to_fp16(x[t * n + i]);
@@ -400,28 +406,6 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
       }
     }
   }
-}
-
-// Runs `name` over `buffers` (each uploaded from host floats, and read back after) with `push`.
-template <typename Push>
-std::vector<std::vector<float>> run_shader(Context& ctx, const char* name,
-                                           const std::vector<std::vector<float>>& buffers,
-                                           const Push& push, uint32_t groups) {
-  std::vector<Buffer> device;
-  for (const std::vector<float>& b : buffers) {
-    device.emplace_back(ctx, b.size() * 4, Buffer::Memory::device);
-    upload(ctx, device.back(), 0, b.data(), b.size() * 4);
-  }
-  std::vector<const Buffer*> bindings;
-  for (const Buffer& b : device) bindings.push_back(&b);
-  ComputePipeline pipeline(ctx, shader(name), static_cast<uint32_t>(buffers.size()), sizeof(Push));
-  ctx.run_now([&](VkCommandBuffer cb) { pipeline.dispatch(cb, bindings, &push, groups); });
-  std::vector<std::vector<float>> out;
-  for (size_t i = 0; i < buffers.size(); ++i) {
-    out.emplace_back(buffers[i].size());
-    download(ctx, device[i], 0, out.back().data(), out.back().size() * 4);
-  }
-  return out;
 }
 
 TEST(VulkanKernels, RmsNormSiluMulAndRopeMatchTheCpu) {
