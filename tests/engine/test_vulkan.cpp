@@ -153,21 +153,20 @@ struct DeviceQ8 {
   std::vector<float> d;
 };
 
+// The bits of `words` floats as the type the shader wrote them as.
+template <typename T>
+std::vector<T> as(const std::vector<float>& words) {
+  std::vector<T> out(words.size());
+  std::memcpy(out.data(), words.data(), words.size() * 4);
+  return out;
+}
+
 DeviceQ8 quantize_on_device(Context& ctx, const std::vector<float>& x) {
   const uint32_t n_blocks = static_cast<uint32_t>(x.size() / 32);
-  const Buffer xb(ctx, x.size() * 4, Buffer::Memory::device);
-  const Buffer qb(ctx, n_blocks * 32, Buffer::Memory::device);
-  const Buffer db(ctx, n_blocks * 4, Buffer::Memory::device);
-  upload(ctx, xb, 0, x.data(), x.size() * 4);
-  ComputePipeline quantize(ctx, shader("quantize_q8_0"), 3, sizeof(uint32_t));
-  const Buffer* bindings[] = {&xb, &qb, &db};
-  ctx.run_now([&](VkCommandBuffer cb) {
-    quantize.dispatch(cb, bindings, &n_blocks, (n_blocks + 63) / 64);
-  });
-  DeviceQ8 out{std::vector<uint32_t>(n_blocks * 8), std::vector<float>(n_blocks)};
-  download(ctx, qb, 0, out.q.data(), out.q.size() * 4);
-  download(ctx, db, 0, out.d.data(), out.d.size() * 4);
-  return out;
+  const auto out = run_shader(ctx, "quantize_q8_0",
+                              {x, std::vector<float>(n_blocks * 8), std::vector<float>(n_blocks)},
+                              n_blocks, (n_blocks + 63) / 64);
+  return {as<uint32_t>(out[1]), out[2]};
 }
 
 // As the CPU's quantize_row, allowing for GPU division (2.5 ULP in Vulkan) and F16 packing
@@ -205,22 +204,11 @@ struct DeviceQ8K {
 
 DeviceQ8K quantize_q8_k_on_device(Context& ctx, const std::vector<float>& x) {
   const uint32_t n_blocks = static_cast<uint32_t>(x.size() / 256);
-  const Buffer xb(ctx, x.size() * 4, Buffer::Memory::device);
-  const Buffer qb(ctx, n_blocks * 256, Buffer::Memory::device);
-  const Buffer db(ctx, n_blocks * 4, Buffer::Memory::device);
-  const Buffer sb(ctx, n_blocks * 64, Buffer::Memory::device);
-  upload(ctx, xb, 0, x.data(), x.size() * 4);
-  ComputePipeline quantize(ctx, shader("quantize_q8_k"), 4, sizeof(uint32_t));
-  const Buffer* bindings[] = {&xb, &qb, &db, &sb};
-  ctx.run_now([&](VkCommandBuffer cb) {
-    quantize.dispatch(cb, bindings, &n_blocks, (n_blocks + 63) / 64);
-  });
-  DeviceQ8K out{std::vector<uint32_t>(n_blocks * 64), std::vector<float>(n_blocks),
-                std::vector<int32_t>(n_blocks * 16)};
-  download(ctx, qb, 0, out.q.data(), out.q.size() * 4);
-  download(ctx, db, 0, out.d.data(), out.d.size() * 4);
-  download(ctx, sb, 0, out.bsums.data(), out.bsums.size() * 4);
-  return out;
+  const auto out = run_shader(ctx, "quantize_q8_k",
+                              {x, std::vector<float>(n_blocks * 64), std::vector<float>(n_blocks),
+                               std::vector<float>(n_blocks * 16)},
+                              n_blocks, (n_blocks + 63) / 64);
+  return {as<uint32_t>(out[1]), out[2], as<int32_t>(out[3])};
 }
 
 // The device's Q8_K activations of token t as CPU blocks.
@@ -572,7 +560,7 @@ TEST(VulkanKernels, AddAndKvStoreMatchTheCpu) {
   const size_t cache_words = layers * n_blocks * block_size * kv_dim / 2;
   std::vector<float> tables_f(tables.size()), positions_f(positions.size());
   std::memcpy(tables_f.data(), tables.data(), tables.size() * 4);
-  std::memcpy(positions_f.data(), positions.data(), positions.size() * 4);
+  std::memcpy(positions_f.data(), positions.data(), positions.size() * 4);  // ints as words
   const uint32_t push[6] = {1, n_blocks, block_size, kv_dim, max_blocks, tokens};
   const auto got = run_shader(*ctx, "kv_store",
                               {k, v, std::vector<float>(cache_words),
