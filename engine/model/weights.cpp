@@ -94,16 +94,20 @@ void ModelWeights::load_into_memory(ThreadPool& pool) {
   uint8_t* at = memory->data();
   for (WeightMatrix* m : matrices) {
     const WeightMatrix& src = *m;
+    // Row r as the file has it (src.row() refuses once group_stride is set).
+    const auto file_row = [&](int64_t r) {
+      return src.data + static_cast<size_t>(r) * src.row_stride;
+    };
     if (src.group_stride) {
       pool.parallel_for(src.rows / kGroupRows, [&](int64_t begin, int64_t end) {
         for (int64_t g = begin; g < end; ++g) {
-          interleave_rows(src.type, src.row(g * kGroupRows), src.row_stride, src.cols,
+          interleave_rows(src.type, file_row(g * kGroupRows), src.row_stride, src.cols,
                           at + static_cast<size_t>(g) * src.group_stride);
         }
       });
     } else {
       pool.parallel_for(src.rows, [&](int64_t begin, int64_t end) {
-        std::memcpy(at + static_cast<size_t>(begin) * src.row_stride, src.row(begin),
+        std::memcpy(at + static_cast<size_t>(begin) * src.row_stride, file_row(begin),
                     static_cast<size_t>(end - begin) * src.row_stride);
       });
     }

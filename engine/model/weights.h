@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,11 @@ struct WeightMatrix {
   size_t row_stride = 0;  // bytes of a row in the file's layout
   const uint8_t* data = nullptr;
   size_t group_stride = 0;  // bytes of a group of rows when rearranged, else 0
-  // Row r in the file's layout (not for grouped matrices).
-  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride; }
+  // Row r in the file's layout. A grouped matrix has no such rows: std::logic_error.
+  const uint8_t* row(int64_t r) const {
+    if (group_stride != 0) throw std::logic_error(name + " is grouped: its rows are interleaved");
+    return data + static_cast<size_t>(r) * row_stride;
+  }
 };
 
 struct LayerWeights {

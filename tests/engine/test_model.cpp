@@ -7,8 +7,9 @@
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 #include "model/model.h"
-#include "synth/synth_model.h"
 #include "small_model.h"
+#include "synth/synth_model.h"
+#include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
 
 using namespace engine;
@@ -64,7 +65,8 @@ std::vector<float> reference_logits(const Model& m, const std::vector<TokenId>& 
   const auto rope = [&](std::vector<double>& v, int32_t heads, int32_t pos) {
     for (int32_t h = 0; h < heads; ++h) {
       for (int32_t i = 0; i < c.rope_dim; i += 2) {
-        const double ang = pos * std::pow(static_cast<double>(c.rope_theta), -double(i) / c.rope_dim);
+        const double ang =
+            pos * std::pow(static_cast<double>(c.rope_theta), -double(i) / c.rope_dim);
         double& a = v[h * c.head_dim + i];
         double& b = v[h * c.head_dim + i + 1];
         const double a0 = a, b0 = b;
@@ -75,7 +77,8 @@ std::vector<float> reference_logits(const Model& m, const std::vector<TokenId>& 
   };
   const std::vector<float> embd = dequantized(W.token_embd), out_w = dequantized(W.output);
   std::vector<std::vector<double>> xs;
-  for (TokenId t : tokens) xs.emplace_back(embd.begin() + t * c.dim, embd.begin() + (t + 1) * c.dim);
+  for (TokenId t : tokens)
+    xs.emplace_back(embd.begin() + t * c.dim, embd.begin() + (t + 1) * c.dim);
   for (const LayerWeights& L : W.layers) {
     const auto wq = dequantized(L.wq), wk = dequantized(L.wk), wv = dequantized(L.wv),
                wo = dequantized(L.wo), wg = dequantized(L.w_gate), wu = dequantized(L.w_up),
@@ -123,7 +126,8 @@ std::vector<float> reference_logits(const Model& m, const std::vector<TokenId>& 
   }
   std::vector<float> logits;
   for (const auto& x : xs) {
-    for (double v : matvec(out_w, c.n_vocab, c.dim, norm(x, W.output_norm))) logits.push_back(float(v));
+    for (double v : matvec(out_w, c.n_vocab, c.dim, norm(x, W.output_norm)))
+      logits.push_back(float(v));
   }
   return logits;
 }
@@ -155,6 +159,16 @@ TEST(Model, LoadsSyntheticFileWithLlamaCppQuantMix) {
   EXPECT_EQ(w.layers[1].wv.type, GgmlType::Q4_K);
   EXPECT_EQ(w.layers[3].w_down.type, GgmlType::Q6_K);
   EXPECT_EQ(w.layers[7].w_down.type, GgmlType::Q6_K);
+  // Where the CPU has group kernels the matrices were rearranged at load, and their rows are no
+  // longer there to hand out; the embeddings, read a row per token, stay as the file has them.
+  EXPECT_EQ(w.token_embd.group_stride, 0u);
+  EXPECT_NO_THROW(w.token_embd.row(5));
+  if (group_kernel(GgmlType::Q4_K) != nullptr) {
+    EXPECT_EQ(w.layers[0].wq.group_stride, group_bytes(GgmlType::Q4_K, w.layers[0].wq.cols));
+    EXPECT_THROW(w.layers[0].wq.row(0), std::logic_error);
+  } else {
+    EXPECT_EQ(w.layers[0].wq.group_stride, 0u);
+  }
 }
 
 TEST(Model, SlidingWindowMatchesNaiveReference) {
