@@ -14,7 +14,10 @@ constexpr uint32_t kSetsPerPool = 1024;
 
 ComputePipeline::ComputePipeline(Context& ctx, std::span<const uint32_t> spirv, uint32_t n_buffers,
                                  uint32_t push_constant_bytes)
-    : device_(ctx.device()), n_buffers_(n_buffers), push_bytes_(push_constant_bytes) {
+    : device_(ctx.device()),
+      n_buffers_(n_buffers),
+      push_bytes_(push_constant_bytes),
+      max_binding_bytes_(ctx.info().max_storage_buffer_range) {
   try {
     VkShaderModuleCreateInfo mci{};
     mci.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
@@ -86,6 +89,13 @@ void ComputePipeline::dispatch(VkCommandBuffer cb, std::span<const Buffer* const
   if (buffers.size() != n_buffers_) {
     throw std::invalid_argument("compute pipeline takes " + std::to_string(n_buffers_) +
                                 " buffers, got " + std::to_string(buffers.size()));
+  }
+  for (uint32_t i = 0; i < n_buffers_; ++i) {
+    if (buffers[i]->size() > max_binding_bytes_) {
+      throw VulkanError("binding " + std::to_string(i) + " is a buffer of " +
+                        std::to_string(buffers[i]->size()) + " bytes; this device binds at most " +
+                        std::to_string(max_binding_bytes_) + " bytes (maxStorageBufferRange)");
+    }
   }
   VkDescriptorSetAllocateInfo ai{};
   ai.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;

@@ -20,7 +20,9 @@ class ComputePipeline {
 
   // Records a dispatch of groups_x * groups_y * groups_z workgroups with `buffers` at bindings
   // 0.. and `push` (push_constant_bytes of it). Each call takes a descriptor set from the
-  // pipeline's pool; release_sets() returns them once the commands have run.
+  // pipeline's pool; release_sets() returns them once the commands have run. A buffer larger
+  // than one binding may cover (the device's maxStorageBufferRange) is a VulkanError naming both
+  // sizes: such tensors must be split over several bindings.
   void dispatch(VkCommandBuffer cb, std::span<const Buffer* const> buffers, const void* push,
                 uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
   void release_sets();
@@ -31,6 +33,7 @@ class ComputePipeline {
   VkDevice device_;
   uint32_t n_buffers_;
   uint32_t push_bytes_;
+  uint64_t max_binding_bytes_;
   VkShaderModule module_ = VK_NULL_HANDLE;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
   VkPipelineLayout layout_ = VK_NULL_HANDLE;

@@ -596,6 +596,28 @@ TEST(VulkanLayout, RejectsWhatItCannotLayOut) {
                std::invalid_argument);
 }
 
+TEST(VulkanKernels, BufferPastTheBindingLimitIsRefusedByName) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  const uint64_t limit = ctx->info().max_storage_buffer_range;
+  if (limit >= ctx->info().max_allocation_bytes || limit > (uint64_t{1} << 30)) {
+    GTEST_SKIP() << "this device binds whole allocations of up to " << limit << " bytes";
+  }
+  const Buffer big(*ctx, limit + 4, Buffer::Memory::device);
+  const Buffer small(*ctx, 1024, Buffer::Memory::device);
+  ComputePipeline add(*ctx, shader("add"), 2, sizeof(uint32_t));
+  const uint32_t n = 1;
+  const Buffer* bindings[] = {&big, &small};
+  try {
+    ctx->run_now([&](VkCommandBuffer cb) { add.dispatch(cb, bindings, &n, 1); });
+    FAIL() << "bound a buffer past maxStorageBufferRange";
+  } catch (const VulkanError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("binding 0"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(limit)), std::string::npos) << what;
+  }
+}
+
 TEST(VulkanKernels, UnknownShaderIsNamed) {
   EXPECT_THROW(shader("no_such_shader"), std::invalid_argument);
 }
