@@ -34,10 +34,7 @@ void rope_angles(int32_t rope_dim, int32_t pos, float theta, float* cos_sin) {
   }
 }
 
-void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, int32_t pos, float theta) {
-  // The angles depend only on the position and the pair, not the head.
-  std::vector<float> cos_sin(rope_dim);
-  rope_angles(rope_dim, pos, theta, cos_sin.data());
+void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, const float* cos_sin) {
   for (int32_t h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<size_t>(h) * head_dim;
     for (int32_t i = 0; i < rope_dim; i += 2) {

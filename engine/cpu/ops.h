@@ -16,13 +16,13 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n_tokens,
               float eps);
 
 // cos and sin of pos * theta^(-2i/rope_dim) at cos_sin[2i] and cos_sin[2i + 1], i < rope_dim / 2:
-// what rope rotates by, also handed to the Vulkan shader so both rotate alike.
+// what rope rotates a position by (llama.cpp's "normal" RoPE, which matches the Q/K permutation
+// of its GGUF converter). They depend only on the position, so a forward pass computes them once
+// per token for every layer, queries and keys alike; the Vulkan shader takes them too.
 void rope_angles(int32_t rope_dim, int32_t pos, float theta, float* cos_sin);
 
-// Rotates pairs (2i, 2i+1) of the first rope_dim elements of each head by pos *
-// theta^(-2i/rope_dim) (llama.cpp's "normal" RoPE, which matches the Q/K permutation of its GGUF
-// converter).
-void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, int32_t pos, float theta);
+// Rotates pairs (2i, 2i+1) of the first rope_dim elements of each head by rope_angles' cos_sin.
+void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t rope_dim, const float* cos_sin);
 
 // A batch of activation rows as the matrix kernels read them: converted to a weight type's
 // vec_dot_type on first use, as ggml does, and kept for the next matrix that multiplies the same

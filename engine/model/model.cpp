@@ -34,6 +34,10 @@ std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& ca
     }
     dequantize_row(weights_.token_embd.type, weights_.token_embd.row(tok), &x_[t * c.dim], c.dim);
   }
+  angles_.resize(n * c.rope_dim);
+  for (int64_t t = 0; t < n; ++t) {
+    rope_angles(c.rope_dim, batch[t].pos, c.rope_theta, &angles_[t * c.rope_dim]);
+  }
 
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = weights_.layers[l];
@@ -75,8 +79,9 @@ void Model::attention_block(const LayerWeights& L, int32_t layer, std::span<cons
   pool_.parallel_for(n, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const BatchEntry& e = batch[t];
-      rope(&q_[t * c.q_dim()], c.n_heads, c.head_dim, c.rope_dim, e.pos, c.rope_theta);
-      rope(&k_[t * c.kv_dim()], c.n_kv_heads, c.head_dim, c.rope_dim, e.pos, c.rope_theta);
+      const float* angles = &angles_[t * c.rope_dim];
+      rope(&q_[t * c.q_dim()], c.n_heads, c.head_dim, c.rope_dim, angles);
+      rope(&k_[t * c.kv_dim()], c.n_kv_heads, c.head_dim, c.rope_dim, angles);
       uint16_t* kc = cache.key(layer, e.seq, e.pos);
       uint16_t* vc = cache.value(layer, e.seq, e.pos);
       for (int32_t i = 0; i < c.kv_dim(); ++i) {

@@ -54,6 +54,7 @@ class Model {
 
   // Activations for the current batch, reused across steps.
   std::vector<float> x_, xb_, q_, k_, v_, attn_, gate_, up_;
+  std::vector<float> angles_;  // rope_angles of each entry's position
   MatmulInput input_;
 };
 

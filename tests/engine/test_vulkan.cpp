@@ -434,8 +434,8 @@ TEST(VulkanKernels, RmsNormSiluMulAndRopeMatchTheCpu) {
     const std::vector<float> x = activations(heads * head_dim, tokens, 35);
     std::vector<float> want = x, cos_sin(static_cast<size_t>(tokens) * rope_dim);
     for (int t = 0; t < tokens; ++t) {
-      rope(&want[t * heads * head_dim], heads, head_dim, rope_dim, positions[t], 1e6f);
       rope_angles(rope_dim, positions[t], 1e6f, &cos_sin[t * rope_dim]);
+      rope(&want[t * heads * head_dim], heads, head_dim, rope_dim, &cos_sin[t * rope_dim]);
     }
     const uint32_t push[4] = {static_cast<uint32_t>(tokens), heads, head_dim,
                               static_cast<uint32_t>(rope_dim)};
