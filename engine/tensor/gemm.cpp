@@ -137,24 +137,7 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
 }
 
 GemmFn scalar_kernel(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return gemm_dots<dot_f32>;
-    case GgmlType::F16:
-      return gemm_dots<dot_f16>;
-    case GgmlType::Q4_0:
-      return gemm_dots<dot_q4_0>;
-    case GgmlType::Q8_0:
-      return gemm_dots<dot_q8_0>;
-    case GgmlType::Q4_K:
-      return gemm_dots<dot_q4_k>;
-    case GgmlType::Q5_K:
-      return gemm_dots<dot_q5_k>;
-    case GgmlType::Q6_K:
-      return gemm_dots<dot_q6_k>;
-    default:
-      return nullptr;
-  }
+  return dot_kernels<dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_k, dot_q5_k, dot_q6_k>(t);
 }
 
 GemmFn family_kernel(GgmlType t, std::string_view family) {
