@@ -1,12 +1,11 @@
-// AVX-512 versions of f16_vec.h's kernels: 16 halves a step, the tail under a mask, up to kRows
+// AVX-512 versions of f16_vec.h's kernels: 16 halves a step, the tail under a mask, up to four
 // rows per pass over the halves.
 #include "tensor/avx512_intrin.h"
+#include "tensor/f16_rows.h"
 #include "tensor/f16_vec.h"
 
 namespace engine::avx512 {
 namespace {
-
-constexpr int64_t kRows = 4;
 
 inline __mmask16 tail_mask(int64_t left) {
   return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
@@ -31,15 +30,6 @@ void dot_m(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, float
   for (int r = 0; r < M; ++r) out[r * out_stride] = _mm512_reduce_add_ps(acc[r]);
 }
 
-void dot_rows(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, int64_t m, float* out,
-              int64_t out_stride) {
-  static constexpr decltype(&dot_m<1>) kDots[kRows] = {dot_m<1>, dot_m<2>, dot_m<3>, dot_m<4>};
-  for (int64_t r = 0; r < m; r += kRows) {
-    const int64_t rows = m - r < kRows ? m - r : kRows;
-    kDots[rows - 1](n, h, x + r * x_stride, x_stride, out + r * out_stride, out_stride);
-  }
-}
-
 template <int M>
 void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
             int64_t y_stride) {
@@ -55,18 +45,10 @@ void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, floa
   }
 }
 
-void axpy_rows(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
-               int64_t y_stride, int64_t m) {
-  static constexpr decltype(&axpy_m<1>) kAxpys[kRows] = {axpy_m<1>, axpy_m<2>, axpy_m<3>,
-                                                         axpy_m<4>};
-  for (int64_t r = 0; r < m; r += kRows) {
-    const int64_t rows = m - r < kRows ? m - r : kRows;
-    kAxpys[rows - 1](n, a + r * a_stride, a_stride, h, y + r * y_stride, y_stride);
-  }
-}
-
 }  // namespace
 
-extern const F16Kernels kF16Kernels{dot_rows, axpy_rows};
+extern const F16Kernels kF16Kernels{
+    dot_rows_in_passes<dot_m<1>, dot_m<2>, dot_m<3>, dot_m<4>>,
+    axpy_rows_in_passes<axpy_m<1>, axpy_m<2>, axpy_m<3>, axpy_m<4>>};
 
 }  // namespace engine::avx512
