@@ -114,22 +114,14 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
+  uint8_t q[kQK_K];
   for (int64_t i = 0; i < n / kQK_K; ++i) {
+    q6_k_values(x[i], q);
     int sumi = 0;
-    for (int h = 0; h < 2; ++h) {
-      const uint8_t* ql = x[i].ql + 64 * h;
-      const uint8_t* qh = x[i].qh + 32 * h;
-      const int8_t* sc = x[i].scales + 8 * h;
-      const int8_t* q8 = y[i].qs + 128 * h;
-      int s[8] = {};  // per 16-element group of this half
-      for (int l = 0; l < 32; ++l) {
-        const int g = l / 16;
-        s[g + 0] += (((ql[l] & 15) | (((qh[l] >> 0) & 3) << 4)) - 32) * q8[l];
-        s[g + 2] += (((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) - 32) * q8[l + 32];
-        s[g + 4] += (((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32) * q8[l + 64];
-        s[g + 6] += (((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32) * q8[l + 96];
-      }
-      for (int g = 0; g < 8; ++g) sumi += sc[g] * s[g];
+    for (int g = 0; g < kQK_K / 16; ++g) {
+      int s = 0;
+      for (int l = 16 * g; l < 16 * g + 16; ++l) s += (q[l] - 32) * y[i].qs[l];
+      sumi += x[i].scales[g] * s;
     }
     sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(sumi);
   }

@@ -61,20 +61,6 @@ void interleave_affine_k(const uint8_t* rows, size_t row_stride, int64_t nb, Dst
   }
 }
 
-// The 256 six-bit values (0..63) of a Q6_K block in element order.
-void q6_k_values(const BlockQ6_K& x, uint8_t* q) {
-  for (int h = 0; h < 2; ++h) {
-    const uint8_t* ql = x.ql + 64 * h;
-    const uint8_t* qh = x.qh + 32 * h;
-    for (int l = 0; l < 32; ++l) {
-      q[128 * h + l] = static_cast<uint8_t>((ql[l] & 15) | ((qh[l] & 3) << 4));
-      q[128 * h + l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4));
-      q[128 * h + l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
-      q[128 * h + l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
-    }
-  }
-}
-
 void interleave_q6_k(const uint8_t* rows, size_t row_stride, int64_t nb, BlockQ6_Kx16* out) {
   uint8_t q[kQK_K];
   for (int64_t i = 0; i < nb; ++i) {

@@ -476,25 +476,11 @@ void dequantize_q5_k(const BlockQ5_K* x, float* y, int64_t nb) {
 }
 
 void dequantize_q6_k(const BlockQ6_K* x, float* y, int64_t nb) {
+  uint8_t q[kQK_K];
   for (int64_t i = 0; i < nb; ++i, y += kQK_K) {
     const float d = fp16_to_fp32(x[i].d);
-    for (int h = 0; h < 2; ++h) {
-      const uint8_t* ql = x[i].ql + 64 * h;
-      const uint8_t* qh = x[i].qh + 32 * h;
-      const int8_t* sc = x[i].scales + 8 * h;
-      float* yh = y + 128 * h;
-      for (int l = 0; l < 32; ++l) {
-        const int g = l / 16;
-        const int q0 = ((ql[l] & 15) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        const int q1 = ((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        const int q2 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        const int q3 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        yh[l] = d * sc[g] * q0;
-        yh[l + 32] = d * sc[g + 2] * q1;
-        yh[l + 64] = d * sc[g + 4] * q2;
-        yh[l + 96] = d * sc[g + 6] * q3;
-      }
-    }
+    q6_k_values(x[i], q);
+    for (int j = 0; j < kQK_K; ++j) y[j] = d * x[i].scales[j / 16] * (q[j] - 32);
   }
 }
 
@@ -507,6 +493,19 @@ void k_scale_min(const uint8_t* s, int j, int* sc, int* m) {
   } else {
     *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
     *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+void q6_k_values(const BlockQ6_K& x, uint8_t* q) {
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* ql = x.ql + 64 * h;
+    const uint8_t* qh = x.qh + 32 * h;
+    for (int l = 0; l < 32; ++l) {
+      q[128 * h + l] = static_cast<uint8_t>((ql[l] & 15) | ((qh[l] & 3) << 4));
+      q[128 * h + l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4));
+      q[128 * h + l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+      q[128 * h + l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+    }
   }
 }
 

@@ -44,9 +44,6 @@ void gemm(GgmlType weight_type, const GemmArgs& args);
 // One weight row dotted with one activation row: a 1x1 gemm.
 float vec_dot(GgmlType weight_type, int64_t n, const void* weight_row, const void* act_row);
 
-// The six-bit scale and min of sub-block j (0-7) of a Q4_K or Q5_K block's packed `scales`.
-void k_scale_min(const uint8_t* scales, int j, int* sc, int* m);
-
 // The plain C++ reference for vec_dot, used by tests to check the SIMD kernels.
 float vec_dot_reference(GgmlType weight_type, int64_t n, const void* weight_row,
                         const void* act_row);
@@ -110,6 +107,12 @@ struct BlockQ8_K {
   int8_t qs[kQK_K];
   int16_t bsums[kQK_K / 16];
 };
+
+// The six-bit scale and min of sub-block j (0-7) of a Q4_K or Q5_K block's packed `scales`.
+void k_scale_min(const uint8_t* scales, int j, int* sc, int* m);
+
+// The 256 six-bit values (0..63, q + 32) of a Q6_K block in element order.
+void q6_k_values(const BlockQ6_K& x, uint8_t* q);
 
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ8_0) == 34);
