@@ -124,7 +124,7 @@ int run(const Options& o) {
   engine::Model model(o.model, o.threads);
   const engine::ModelConfig& c = model.config();
   const int32_t seq_len = std::max(o.prompt_tokens + o.decode_tokens, 16 + o.batch_steps) + 1;
-  engine::KvCache cache(c, o.batch * ((seq_len + 15) / 16) + 1, 16);
+  engine::KvCache cache = model.new_kv_cache(o.batch * ((seq_len + 15) / 16) + 1, 16);
 
   // Prefill, then decode, of sequence 0.
   std::vector<BatchEntry> prompt;

@@ -119,13 +119,12 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
-void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int32_t window,
-               const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim, float* out,
-               std::vector<float>& scratch) {
+void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t layer, int32_t pos,
+               int32_t window, const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim,
+               float* out, std::vector<float>& scratch) {
   const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
   const int32_t n_pos = pos - first + 1;
-  const int32_t bs = cache.block_size();
-  const std::vector<int32_t>& table = cache.block_table(seq);
+  const int32_t bs = kv.block_size();
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   // Head g's scores (then softmax weights) are row g of n_pos; its F16-rounded query follows.
   scratch.resize(static_cast<size_t>(n_q) * (n_pos + head_dim));
@@ -135,7 +134,7 @@ void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int3
   const size_t head_offset = static_cast<size_t>(kv_head) * head_dim;
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
-    const uint16_t* k = cache.key_slot(layer, table[p / bs], p % bs) + head_offset;
+    const uint16_t* k = kv.key(layer, table[p / bs], p % bs) + head_offset;
     dot_f16_rows(head_dim, k, q16, head_dim, n_q, scores + j, n_pos);
   }
   for (int32_t g = 0; g < n_q; ++g) {
@@ -156,7 +155,7 @@ void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int3
   std::fill(out, out + static_cast<size_t>(n_q) * head_dim, 0.0f);
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
-    const uint16_t* v = cache.value_slot(layer, table[p / bs], p % bs) + head_offset;
+    const uint16_t* v = kv.value(layer, table[p / bs], p % bs) + head_offset;
     axpy_f16_rows(head_dim, scores + j, n_pos, v, out, head_dim, n_q);
   }
 }

@@ -3,10 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "cpu/cpu_kv_storage.h"
 #include "cpu/thread_pool.h"
-#include "model/kv_cache.h"
 #include "model/weights.h"
 
 namespace engine {
@@ -56,14 +57,14 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
 // gate[i] = silu(gate[i]) * up[i].
 void silu_mul(float* gate, const float* up, int64_t n);
 
-// The attention of the n_q query heads that share KV head `kv_head` in `layer` over their
-// sequence's cached keys and values, for the positions max(0, pos - window + 1) .. pos (window 0 =
-// all). q and out: n_q heads of head_dim floats each. Each cached key and value is converted once
-// for all n_q heads; every head's result is what it would be alone. The query is rounded to F16,
-// as llama.cpp does before multiplying it with its F16 cache, and so are the softmax weights
-// before they multiply the values.
-void attention(const KvCache& cache, int32_t layer, SeqId seq, int32_t pos, int32_t window,
-               const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim, float* out,
-               std::vector<float>& scratch);
+// The attention of the n_q query heads that share KV head `kv_head` in `layer` over the keys and
+// values of the sequence whose block table is `table`, for the positions max(0, pos - window + 1)
+// .. pos (window 0 = all). q and out: n_q heads of head_dim floats each. Each cached key and value
+// is converted once for all n_q heads; every head's result is what it would be alone. The query is
+// rounded to F16, as llama.cpp does before multiplying it with its F16 cache, and so are the
+// softmax weights before they multiply the values.
+void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t layer, int32_t pos,
+               int32_t window, const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim,
+               float* out, std::vector<float>& scratch);
 
 }  // namespace engine

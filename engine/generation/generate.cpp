@@ -35,7 +35,7 @@ GenerationResult generate(Model& model, const Tokenizer& tokenizer, const Genera
                                 " tokens) plus max_tokens (" + std::to_string(req.max_tokens) +
                                 ") exceeds the context length " + std::to_string(c.context_length));
   }
-  KvCache cache(c, (n_prompt + req.max_tokens + 15) / 16 + 1);
+  KvCache cache = model.new_kv_cache((n_prompt + req.max_tokens + 15) / 16 + 1);
   const SeqId seq = 0;
   cache.reserve(seq, n_prompt + req.max_tokens);
 

@@ -24,15 +24,9 @@ uint64_t chain_hash(uint64_t parent, std::span<const TokenId> tokens) {
 
 }  // namespace
 
-KvCache::KvCache(const ModelConfig& config, int32_t n_blocks, int32_t block_size)
-    : n_layers_(config.n_layers),
-      kv_dim_(config.kv_dim()),
-      n_blocks_(n_blocks),
-      block_size_(block_size) {
+KvCache::KvCache(int32_t n_blocks, int32_t block_size, std::unique_ptr<KvStorage> storage)
+    : n_blocks_(n_blocks), block_size_(block_size), storage_(std::move(storage)) {
   if (n_blocks <= 0 || block_size <= 0) throw std::invalid_argument("KV cache needs blocks");
-  const size_t n = static_cast<size_t>(n_layers_) * n_blocks * block_size * kv_dim_;
-  keys_.resize(n);
-  values_.resize(n);
   blocks_.resize(n_blocks);
   free_.reserve(n_blocks);
   for (int32_t b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
@@ -139,23 +133,6 @@ void KvCache::publish(SeqId seq, std::span<const TokenId> tokens, int32_t n_comp
 int32_t KvCache::capacity(SeqId seq) const {
   auto it = seqs_.find(seq);
   return it == seqs_.end() ? 0 : static_cast<int32_t>(it->second.table.size()) * block_size_;
-}
-
-size_t KvCache::offset(int32_t layer, SeqId seq, int32_t pos) const {
-  return slot_offset(layer, seqs_.at(seq).table.at(pos / block_size_), pos % block_size_);
-}
-
-uint16_t* KvCache::key(int32_t layer, SeqId seq, int32_t pos) {
-  return keys_.data() + offset(layer, seq, pos);
-}
-uint16_t* KvCache::value(int32_t layer, SeqId seq, int32_t pos) {
-  return values_.data() + offset(layer, seq, pos);
-}
-const uint16_t* KvCache::key(int32_t layer, SeqId seq, int32_t pos) const {
-  return keys_.data() + offset(layer, seq, pos);
-}
-const uint16_t* KvCache::value(int32_t layer, SeqId seq, int32_t pos) const {
-  return values_.data() + offset(layer, seq, pos);
 }
 
 }  // namespace engine

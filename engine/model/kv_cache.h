@@ -1,5 +1,7 @@
 // Paged key/value cache: fixed-size blocks from one pool, a block table per sequence, nothing
-// reserved up front for a sequence's worst case. Entries are F16, as llama.cpp keeps them.
+// reserved up front for a sequence's worst case. The cache keeps the books (which blocks each
+// sequence holds); the keys and values themselves live in a KvStorage of the backend that
+// computes them, in host or device memory. Entries are F16, as llama.cpp keeps them.
 //
 // Prefix caching: a full block whose keys and values are computed can be published under a hash
 // chained over every token up to its end. A later sequence whose tokens start the same way attaches
@@ -9,6 +11,7 @@
 
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -20,9 +23,19 @@ namespace engine {
 using SeqId = int32_t;
 using TokenId = int32_t;
 
+// Where a cache's keys and values live: made by a backend (Backend::new_kv_storage) for
+// n_blocks blocks of every layer, and read and written only by it.
+class KvStorage {
+ public:
+  virtual ~KvStorage() = default;
+};
+
 class KvCache {
  public:
-  KvCache(const ModelConfig& config, int32_t n_blocks, int32_t block_size = 16);
+  // Without storage the cache only keeps the books: Model::forward refuses it
+  // (Model::new_kv_cache makes one with its backend's storage).
+  explicit KvCache(int32_t n_blocks, int32_t block_size = 16,
+                   std::unique_ptr<KvStorage> storage = nullptr);
 
   // Blocks needed to hold `n_positions` tokens of one sequence.
   int32_t blocks_for(int32_t n_positions) const;
@@ -42,19 +55,9 @@ class KvCache {
   // Positions `seq` can hold without reserving more.
   int32_t capacity(SeqId seq) const;
 
-  uint16_t* key(int32_t layer, SeqId seq, int32_t pos);
-  uint16_t* value(int32_t layer, SeqId seq, int32_t pos);
-  const uint16_t* key(int32_t layer, SeqId seq, int32_t pos) const;
-  const uint16_t* value(int32_t layer, SeqId seq, int32_t pos) const;
-
-  // Attention walks a sequence through its table: block = table[pos / block_size].
+  // Position pos of a sequence is in block table[pos / block_size], slot pos % block_size.
   const std::vector<int32_t>& block_table(SeqId seq) const { return seqs_.at(seq).table; }
-  const uint16_t* key_slot(int32_t layer, int32_t block, int32_t slot) const {
-    return keys_.data() + slot_offset(layer, block, slot);
-  }
-  const uint16_t* value_slot(int32_t layer, int32_t block, int32_t slot) const {
-    return values_.data() + slot_offset(layer, block, slot);
-  }
+  KvStorage* storage() const { return storage_.get(); }
 
   int32_t n_blocks() const { return n_blocks_; }
   // Blocks a reservation can take: never used, or cached but unused.
@@ -81,19 +84,12 @@ class KvCache {
     uint64_t chain = 0;       // hash through the last of them
   };
 
-  size_t offset(int32_t layer, SeqId seq, int32_t pos) const;
   int32_t take_block();
   void drop_ref(int32_t block);
-  size_t slot_offset(int32_t layer, int32_t block, int32_t slot) const {
-    return ((static_cast<size_t>(layer) * n_blocks_ + block) * block_size_ + slot) * kv_dim_;
-  }
 
-  int32_t n_layers_;
-  int32_t kv_dim_;
   int32_t n_blocks_;
   int32_t block_size_;
-  std::vector<uint16_t> keys_;    // [layer][block][slot][kv_dim]
-  std::vector<uint16_t> values_;  // same layout
+  std::unique_ptr<KvStorage> storage_;
   std::vector<Block> blocks_;
   std::vector<int32_t> free_;  // unpublished and unused
   std::list<int32_t> lru_;     // published and unused, least recently used first

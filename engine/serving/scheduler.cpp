@@ -64,7 +64,7 @@ Scheduler::Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerCo
       tokenizer_(tokenizer),
       config_(config),
       metrics_(metrics),
-      cache_(model.config(), config.kv_blocks, config.block_size) {
+      cache_(model.new_kv_cache(config.kv_blocks, config.block_size)) {
   if (config.max_num_seqs <= 0 || config.max_batch_tokens <= 0) {
     throw std::invalid_argument("max_num_seqs and max_batch_tokens must be positive");
   }

@@ -125,7 +125,7 @@ TEST(LlamaConformance, GreedyTokensMatchForEveryQuantType) {
       ASSERT_FALSE(theirs.empty());
       // Teacher-forced: our next-token choice at every step, fed llama.cpp's history, so a
       // near-tie at one step does not hide the steps after it.
-      KvCache cache(model.config(), 256);
+      KvCache cache = model.new_kv_cache(256);
       ASSERT_TRUE(cache.reserve(0, static_cast<int32_t>(prompts[i].size() + theirs.size())));
       std::vector<BatchEntry> batch;
       for (size_t p = 0; p < prompts[i].size(); ++p) {

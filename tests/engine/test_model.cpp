@@ -20,7 +20,7 @@ namespace {
 
 // Logits of one sequence fed token by token or all at once, from a fresh cache.
 std::vector<float> run_sequence(Model& m, const std::vector<TokenId>& tokens, int32_t chunk) {
-  KvCache cache(m.config(), 64);
+  KvCache cache = m.new_kv_cache(64);
   EXPECT_TRUE(cache.reserve(0, static_cast<int32_t>(tokens.size())));
   std::vector<float> all;
   for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
@@ -215,7 +215,7 @@ TEST(Model, BatchCompositionDoesNotChangeResults) {
   const std::vector<TokenId> a = {1, 50, 60, 70, 80, 90};
   const auto alone = run_sequence(m, a, 6);
 
-  KvCache cache(m.config(), 64);
+  KvCache cache = m.new_kv_cache(64);
   for (SeqId s = 0; s < 4; ++s) ASSERT_TRUE(cache.reserve(s, 16));
   std::vector<BatchEntry> batch;
   for (SeqId s = 1; s < 4; ++s) {
@@ -268,8 +268,7 @@ TEST(Model, ShapeThatDoesNotFitTheModelIsNamed) {
 }
 
 TEST(Model, KvCacheReusesFreedBlocksAndRefusesOverflow) {
-  const ModelConfig c = Model(synth("kv", tiny(SynthFileType::F16)), 1).config();
-  KvCache cache(c, 4, 16);
+  KvCache cache(4, 16);
   EXPECT_TRUE(cache.reserve(0, 40));  // 3 blocks
   EXPECT_EQ(cache.free_blocks(), 1);
   EXPECT_FALSE(cache.reserve(1, 20));  // needs 2

@@ -9,17 +9,6 @@ using namespace engine;
 
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.n_layers = 1;
-  c.n_heads = 2;
-  c.n_kv_heads = 1;
-  c.head_dim = 4;
-  c.dim = 8;
-  c.context_length = 1024;
-  return c;
-}
-
 std::vector<TokenId> tokens(int n, int salt = 0) {
   std::vector<TokenId> t;
   for (int i = 0; i < n; ++i) t.push_back(300 + (i * 13 + salt) % 17);
@@ -29,7 +18,7 @@ std::vector<TokenId> tokens(int n, int salt = 0) {
 }  // namespace
 
 TEST(PrefixCache, AttachesOnlyPublishedFullBlocksAndLeavesATokenToCompute) {
-  KvCache cache(tiny_config(), 16, 4);
+  KvCache cache(16, 4);
   const std::vector<TokenId> t = tokens(12);
   ASSERT_TRUE(cache.reserve(0, 12));
   cache.publish(0, t, 10);  // two full blocks computed
@@ -52,7 +41,7 @@ TEST(PrefixCache, AttachesOnlyPublishedFullBlocksAndLeavesATokenToCompute) {
 }
 
 TEST(PrefixCache, ReleasedBlocksStayCachedUntilThePoolNeedsThem) {
-  KvCache cache(tiny_config(), 4, 4);
+  KvCache cache(4, 4);
   const std::vector<TokenId> a = tokens(9, 1);
   ASSERT_TRUE(cache.reserve(0, 9));
   cache.publish(0, a, 9);
@@ -71,7 +60,7 @@ TEST(PrefixCache, ReleasedBlocksStayCachedUntilThePoolNeedsThem) {
 }
 
 TEST(PrefixCache, SharedBlocksAreRefcounted) {
-  KvCache cache(tiny_config(), 8, 4);
+  KvCache cache(8, 4);
   const std::vector<TokenId> t = tokens(9);
   ASSERT_TRUE(cache.reserve(0, 9));
   cache.publish(0, t, 9);
@@ -88,7 +77,7 @@ TEST(PrefixCache, SharedBlocksAreRefcounted) {
 }
 
 TEST(PrefixCache, DuplicateContentStaysPrivate) {
-  KvCache cache(tiny_config(), 8, 4);
+  KvCache cache(8, 4);
   const std::vector<TokenId> t = tokens(8);
   ASSERT_TRUE(cache.reserve(0, 8));
   ASSERT_TRUE(cache.reserve(1, 8));
@@ -113,7 +102,7 @@ TEST(PrefixCache, LogitsOverAttachedBlocksEqualComputingFromScratch) {
     }
     return m.forward(batch, cache);
   };
-  KvCache cache(m.config(), 16, 16);
+  KvCache cache = m.new_kv_cache(16, 16);
   const std::vector<float> scratch = run(cache, 0, 0);
   cache.publish(0, t, static_cast<int32_t>(t.size()));
   cache.release(0);

@@ -459,7 +459,8 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
   c.n_kv_heads = 2;
   c.head_dim = 64;
   c.dim = c.n_heads * c.head_dim;
-  KvCache cache(c, 8, 16);
+  KvCache cache(8, 16);
+  CpuKvStorage storage(c, 8, 16);
   // Interleaved reservations, so the sequences' blocks are not contiguous.
   ASSERT_TRUE(cache.reserve(0, 16));
   ASSERT_TRUE(cache.reserve(1, 20));
@@ -469,8 +470,9 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
   const int32_t layer = 1;
   for (auto [seq, n] : {std::pair{0, 40}, {1, 20}}) {
     for (int32_t p = 0; p < n; ++p) {
-      uint16_t* k = cache.key(layer, seq, p);
-      uint16_t* v = cache.value(layer, seq, p);
+      const int32_t block = cache.block_table(seq)[p / 16];
+      uint16_t* k = storage.key(layer, block, p % 16);
+      uint16_t* v = storage.value(layer, block, p % 16);
       for (int32_t i = 0; i < c.kv_dim(); ++i) {
         k[i] = fp32_to_fp16(dist(rng));
         v[i] = fp32_to_fp16(dist(rng));
@@ -493,8 +495,8 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
     std::memcpy(w.data(), h, entries_per_cache * 2);
     return w;
   };
-  const std::vector<uint32_t> keys = words(cache.key_slot(0, 0, 0));
-  const std::vector<uint32_t> values = words(cache.value_slot(0, 0, 0));
+  const std::vector<uint32_t> keys = words(storage.key(0, 0, 0));
+  const std::vector<uint32_t> values = words(storage.value(0, 0, 0));
   const std::vector<float> q = activations(c.q_dim(), tokens, 42);
 
   for (int32_t window : {0, 8}) {
@@ -532,8 +534,8 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
     for (int t = 0; t < tokens; ++t) {
       for (int32_t kv = 0; kv < c.n_kv_heads; ++kv) {
         const size_t at = static_cast<size_t>(t) * c.q_dim() + kv * group * c.head_dim;
-        attention(cache, layer, entries[t].first, entries[t].second, window, &q[at], group, kv,
-                  c.head_dim, &want[at], scratch);
+        attention(storage, cache.block_table(entries[t].first), layer, entries[t].second, window,
+                  &q[at], group, kv, c.head_dim, &want[at], scratch);
       }
     }
     for (size_t i = 0; i < q.size(); ++i) {
