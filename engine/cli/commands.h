@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "cli/args.h"
 
 namespace engine::cli {
@@ -17,5 +18,8 @@ int run_synth(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 int run_pull(const std::vector<std::string>& args);
 int run_devices(const std::vector<std::string>& args);
+
+// --device cpu|vulkan[:N] (cpu when absent); a UsageError for anything else.
+DeviceChoice parse_device(const Args& args);
 
 }  // namespace engine::cli

@@ -20,6 +20,14 @@ long long mib(uint64_t bytes) { return static_cast<long long>(bytes >> 20); }
 
 }  // namespace
 
+DeviceChoice parse_device(const Args& args) {
+  try {
+    return DeviceChoice::parse(args.str("device", "cpu"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--device: ") + e.what());
+  }
+}
+
 int run_devices(const std::vector<std::string>& argv) {
   const Args args(argv, {}, {"json"});
   if (!args.positional().empty()) throw UsageError("devices takes no arguments");

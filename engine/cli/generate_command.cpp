@@ -12,15 +12,16 @@
 namespace engine::cli {
 
 int run_generate(const std::vector<std::string>& argv) {
-  const Args args(argv,
-                  {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "min-p",
-                   "repeat-penalty", "presence-penalty", "frequency-penalty", "stop", "seed",
-                   "threads", "system"},
-                  {"chat", "json"});
+  const Args args(
+      argv,
+      {"model", "prompt", "max-tokens", "temperature", "top-k", "top-p", "min-p", "repeat-penalty",
+       "presence-penalty", "frequency-penalty", "stop", "seed", "threads", "system", "device"},
+      {"chat", "json"});
   const std::string path = args.required("model");
   const std::string prompt = args.required("prompt");
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = static_cast<int>(args.integer("threads", hw, 1, 1024));
+  const DeviceChoice device = parse_device(args);
   if (args.has("system") && !args.flag("chat")) throw UsageError("--system needs --chat");
 
   GenerationRequest req;
@@ -41,7 +42,7 @@ int run_generate(const std::vector<std::string>& argv) {
   req.stop = args.all("stop");
 
   const auto t0 = std::chrono::steady_clock::now();
-  Model model(path, threads);
+  Model model(path, threads, device);
   const Tokenizer tokenizer(load_vocabulary(model.file()));
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -64,24 +65,24 @@ int run_generate(const std::vector<std::string>& argv) {
   });
 
   if (json) {
-    nlohmann::json out = {
-        {"prompt_tokens", req.prompt},
-        {"tokens", r.tokens},
-        {"text", r.text},
-        {"finish_reason", r.finish_reason},
-        {"timings",
-         {{"load_seconds", load_seconds},
-          {"prompt_tokens", r.prompt_tokens},
-          {"prompt_seconds", r.prompt_seconds},
-          {"prompt_tokens_per_second", r.prompt_tokens_per_second()},
-          {"decode_tokens", r.decode_steps},
-          {"decode_seconds", r.decode_seconds},
-          {"decode_tokens_per_second", r.decode_tokens_per_second()},
-          {"threads", model.threads()}}}};
+    nlohmann::json out = {{"prompt_tokens", req.prompt},
+                          {"tokens", r.tokens},
+                          {"text", r.text},
+                          {"finish_reason", r.finish_reason},
+                          {"timings",
+                           {{"load_seconds", load_seconds},
+                            {"prompt_tokens", r.prompt_tokens},
+                            {"prompt_seconds", r.prompt_seconds},
+                            {"prompt_tokens_per_second", r.prompt_tokens_per_second()},
+                            {"decode_tokens", r.decode_steps},
+                            {"decode_seconds", r.decode_seconds},
+                            {"decode_tokens_per_second", r.decode_tokens_per_second()},
+                            {"threads", model.threads()}}}};
     // Invalid UTF-8 cannot come out of the detokenizer, but replace rather than throw if it did.
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    std::fprintf(stderr, "\n[prompt: %d tokens, %.2f tokens/s | decode: %d tokens, %.2f tokens/s | "
+    std::fprintf(stderr,
+                 "\n[prompt: %d tokens, %.2f tokens/s | decode: %d tokens, %.2f tokens/s | "
                  "%s, %d threads]\n",
                  r.prompt_tokens, r.prompt_tokens_per_second(), r.decode_steps,
                  r.decode_tokens_per_second(), r.finish_reason.c_str(), model.threads());

@@ -15,12 +15,13 @@ commands:
   generate --model F.gguf --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
            [--top-p P] [--min-p P] [--repeat-penalty R] [--presence-penalty P]
            [--frequency-penalty P] [--stop S]... [--seed S] [--threads N]
-           [--chat [--system TEXT]] [--json]
+           [--device cpu|vulkan[:N]] [--chat [--system TEXT]] [--json]
       Generate a continuation of TEXT (or, with --chat, an answer to it as a user message).
+      --device picks the backend: the CPU, or Vulkan device N as `devices` lists them.
   serve --model F.gguf [--host ADDR] [--port N] [--served-model-name NAME] [--threads N]
         [--max-num-seqs N] [--max-batch-tokens N] [--max-model-len N] [--max-waiting N]
         [--kv-cache-memory SIZE] [--drain-timeout SECONDS] [--max-body-bytes SIZE]
-        [--http-threads N] [--log-level LEVEL]
+        [--http-threads N] [--log-level LEVEL] [--device cpu|vulkan[:N]]
       Serve the OpenAI API (/v1/completions, /v1/chat/completions, /v1/models), /tokenize,
       /detokenize, /health and Prometheus /metrics, with continuous batching.
   info F.gguf [--tensors]

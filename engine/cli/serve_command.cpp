@@ -57,7 +57,7 @@ int run_serve(const std::vector<std::string>& argv) {
   const Args args(argv,
                   {"model", "host", "port", "served-model-name", "max-num-seqs", "max-batch-tokens",
                    "kv-cache-memory", "threads", "max-waiting", "drain-timeout", "max-body-bytes",
-                   "log-level", "http-threads", "max-model-len"},
+                   "log-level", "http-threads", "max-model-len", "device"},
                   {});
   const std::string path = args.required("model");
   const std::string host = args.str("host", "0.0.0.0");
@@ -66,6 +66,7 @@ int run_serve(const std::vector<std::string>& argv) {
       args.str("served-model-name", std::filesystem::path(path).stem().string());
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = static_cast<int>(args.integer("threads", hw, 1, 1024));
+  const DeviceChoice device = parse_device(args);
   SchedulerConfig sc;
   sc.max_num_seqs = static_cast<int32_t>(args.integer("max-num-seqs", 64, 1, 4096));
   sc.max_batch_tokens = static_cast<int32_t>(args.integer("max-batch-tokens", 512, 1, 1 << 20));
@@ -144,7 +145,8 @@ int run_serve(const std::vector<std::string>& argv) {
   };
 
   try {
-    model = std::make_unique<Model>(path, threads);
+    model = std::make_unique<Model>(path, threads, device);
+    spdlog::info("model {} on {}", path, model->backend().describe());
     tokenizer = std::make_unique<Tokenizer>(load_vocabulary(model->file()));
     const size_t per_block = KvCache::bytes_per_token(model->config()) * sc.block_size;
     // By default room for every seat to fill the context, within 1 GiB.

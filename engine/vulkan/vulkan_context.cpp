@@ -207,6 +207,12 @@ Context::Context(uint32_t index) {
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     pci.queueFamilyIndex = queue_family_;
     check(vkCreateCommandPool(device_, &pci, nullptr, &command_pool_), "creating a command pool");
+    VkCommandBufferAllocateInfo ai{};
+    ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+    ai.commandPool = command_pool_;
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    check(vkAllocateCommandBuffers(device_, &ai, &commands_), "allocating a command buffer");
     VkFenceCreateInfo fci{};
     fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
     check(vkCreateFence(device_, &fci, nullptr, &fence_), "creating a fence");
@@ -240,37 +246,24 @@ uint32_t Context::memory_type(uint32_t allowed, VkMemoryPropertyFlags required) 
                     " has no memory type with the properties needed");
 }
 
-VkCommandBuffer Context::begin_one_shot() {
-  VkCommandBufferAllocateInfo ai{};
-  ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
-  ai.commandPool = command_pool_;
-  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  ai.commandBufferCount = 1;
-  VkCommandBuffer cb = VK_NULL_HANDLE;
-  check(vkAllocateCommandBuffers(device_, &ai, &cb), "allocating a command buffer");
+VkCommandBuffer Context::begin_commands() {
+  check(vkResetCommandBuffer(commands_, 0), "resetting the command buffer");
   VkCommandBufferBeginInfo bi{};
   bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  const VkResult r = vkBeginCommandBuffer(cb, &bi);
-  if (r != VK_SUCCESS) vkFreeCommandBuffers(device_, command_pool_, 1, &cb);
-  check(r, "beginning a command buffer");
-  return cb;
+  check(vkBeginCommandBuffer(commands_, &bi), "beginning a command buffer");
+  return commands_;
 }
 
-void Context::submit_and_wait(VkCommandBuffer cb) {
-  VkResult r = vkEndCommandBuffer(cb);
-  if (r == VK_SUCCESS) {
-    VkSubmitInfo si{};
-    si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &cb;
-    r = vkQueueSubmit(queue_, 1, &si, fence_);
-    if (r == VK_SUCCESS) {
-      r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
-      vkResetFences(device_, 1, &fence_);
-    }
-  }
-  vkFreeCommandBuffers(device_, command_pool_, 1, &cb);
+void Context::submit_and_wait() {
+  check(vkEndCommandBuffer(commands_), "ending a command buffer");
+  VkSubmitInfo si{};
+  si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &commands_;
+  check(vkQueueSubmit(queue_, 1, &si, fence_), "submitting commands");
+  const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
+  vkResetFences(device_, 1, &fence_);
   check(r, "running commands");
 }
 

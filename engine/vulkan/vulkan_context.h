@@ -60,20 +60,18 @@ class Context {
   // Records commands with `record`, submits them and waits until they have run.
   template <typename Record>
   void run_now(Record&& record) {
-    VkCommandBuffer cb = begin_one_shot();
-    try {
-      record(cb);
-    } catch (...) {
-      vkFreeCommandBuffers(device_, command_pool_, 1, &cb);
-      throw;
-    }
-    submit_and_wait(cb);
+    VkCommandBuffer cb = begin_commands();
+    record(cb);
+    submit_and_wait();
   }
+
+  // The context's one command buffer, allocated once and reset here for each use: begins
+  // recording into it. submit_and_wait() runs what was recorded and returns when it has run.
+  VkCommandBuffer begin_commands();
+  void submit_and_wait();
 
  private:
   void release();
-  VkCommandBuffer begin_one_shot();
-  void submit_and_wait(VkCommandBuffer cb);
 
   DeviceInfo info_;
   VkPhysicalDevice physical_ = VK_NULL_HANDLE;
@@ -81,6 +79,7 @@ class Context {
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer commands_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   VkPhysicalDeviceMemoryProperties memory_{};
 };

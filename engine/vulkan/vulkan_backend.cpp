@@ -1,0 +1,437 @@
+#include "vulkan/vulkan_backend.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "tensor/quants.h"
+#include "vulkan/device_layout.h"
+#include "vulkan/shaders.h"
+
+namespace engine::vulkan {
+namespace {
+
+constexpr uint32_t kAttentionLanes = 256;  // attention.comp's workgroup: head_dim at most this
+
+std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+
+uint32_t groups_of(int64_t n, int64_t per_group) {
+  return static_cast<uint32_t>((n + per_group - 1) / per_group);
+}
+
+// Buffers the matvec shaders bind besides the weights' two: the activations (F32/F16: one),
+// the output.
+struct PipelineSpec {
+  const char* name;
+  uint32_t n_buffers;
+  uint32_t push_bytes;
+};
+constexpr PipelineSpec kPipelines[] = {
+    {"rms_norm", 3, 8},      {"matvec_f32", 3, 8},    {"matvec_f16", 3, 8},  {"matvec_q4_0", 5, 8},
+    {"matvec_q8_0", 5, 8},   {"matvec_q4_k", 6, 8},   {"matvec_q5_k", 6, 8}, {"matvec_q6_k", 6, 8},
+    {"quantize_q8_0", 3, 4}, {"quantize_q8_k", 4, 4}, {"rope", 2, 16},       {"kv_store", 6, 24},
+    {"attention", 7, 40},    {"silu_mul", 2, 4},      {"add", 2, 4},
+};
+
+const char* matvec_shader(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+      return "matvec_f32";
+    case GgmlType::F16:
+      return "matvec_f16";
+    case GgmlType::Q4_0:
+      return "matvec_q4_0";
+    case GgmlType::Q8_0:
+      return "matvec_q8_0";
+    case GgmlType::Q4_K:
+      return "matvec_q4_k";
+    case GgmlType::Q5_K:
+      return "matvec_q5_k";
+    case GgmlType::Q6_K:
+      return "matvec_q6_k";
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+VulkanKvStorage::VulkanKvStorage(Context& ctx, const ModelConfig& config, int32_t n_blocks,
+                                 int32_t block_size)
+    : ctx_(ctx), n_blocks_(n_blocks), block_size_(block_size) {
+  const size_t bytes = static_cast<size_t>(n_blocks) * block_size * config.kv_dim() * 2;
+  for (int32_t l = 0; l < config.n_layers; ++l) {
+    keys_.emplace_back(ctx, bytes, Buffer::Memory::device);
+    values_.emplace_back(ctx, bytes, Buffer::Memory::device);
+  }
+}
+
+VulkanBackend::VulkanBackend(uint32_t index, const ModelConfig& config, const ModelWeights& weights)
+    : ctx_(index), config_(config) {
+  if (config.head_dim > static_cast<int32_t>(kAttentionLanes) || config.rope_dim % 2 != 0) {
+    throw VulkanError("the Vulkan attention takes heads of at most " +
+                      std::to_string(kAttentionLanes) + " elements; this model's are " +
+                      std::to_string(config.head_dim));
+  }
+  for (const PipelineSpec& p : kPipelines) {
+    pipelines_.emplace(
+        p.name, std::make_unique<ComputePipeline>(ctx_, shader(p.name), p.n_buffers, p.push_bytes));
+  }
+  upload_weights(weights);
+}
+
+std::string VulkanBackend::describe() const {
+  return "vulkan:" + std::to_string(ctx_.info().index) + " (" + ctx_.info().name + ")";
+}
+
+std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string& what) {
+  const DeviceInfo& d = ctx_.info();
+  if (used_bytes_ + bytes > d.device_local_bytes) {
+    throw VulkanError(what + " needs " + mib(bytes) + " of device memory, and " + mib(used_bytes_) +
+                      " are already in use of the " + mib(d.device_local_bytes) +
+                      " Vulkan device " + std::to_string(d.index) + " (" + d.name +
+                      ") has: the model does not fit");
+  }
+  auto b = std::make_unique<Buffer>(ctx_, std::max<size_t>(bytes, 4), Buffer::Memory::device);
+  used_bytes_ += bytes;
+  return b;
+}
+
+std::unique_ptr<Buffer> VulkanBackend::device_copy(const void* data, size_t bytes,
+                                                   const std::string& what) {
+  if (bytes > ctx_.info().max_storage_buffer_range) {
+    throw VulkanError(what + " is " + mib(bytes) + "; Vulkan device " +
+                      std::to_string(ctx_.info().index) + " binds at most " +
+                      mib(ctx_.info().max_storage_buffer_range) + " (maxStorageBufferRange)");
+  }
+  std::unique_ptr<Buffer> b = allocate(bytes, what);
+  upload(ctx_, *b, 0, data, bytes);
+  return b;
+}
+
+void VulkanBackend::upload_weights(const ModelWeights& weights) {
+  // The whole model is checked first, so a model that cannot fit fails before any upload.
+  size_t total = 0;
+  auto count = [&](const WeightMatrix& w) { total += w.row_stride * static_cast<size_t>(w.rows); };
+  for (const LayerWeights& L : weights.layers) {
+    for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      count(*w);
+    }
+  }
+  count(weights.output);
+  if (total > ctx_.info().device_local_bytes) {
+    throw VulkanError("the model's matrices need " + mib(total) +
+                      " of device memory; Vulkan device " + std::to_string(ctx_.info().index) +
+                      " (" + ctx_.info().name + ") has " + mib(ctx_.info().device_local_bytes));
+  }
+  auto add_matrix = [&](const WeightMatrix& w) {
+    if (matrices_.count(&w)) return;  // output tied to token_embd is still one matrix
+    if (matvec_shader(w.type) == nullptr) {
+      throw VulkanError(w.name + " is " + std::string(type_info(w.type).name) +
+                        ", which the Vulkan shaders do not read");
+    }
+    const DeviceMatrix d = to_device_layout(w.type, w.data, w.row_stride, w.rows, w.cols);
+    Matrix m{w.type, w.rows, w.cols, device_copy(d.quants.data(), d.quants.size() * 4, w.name),
+             nullptr};
+    if (!d.scales.empty()) {
+      m.scales = device_copy(d.scales.data(), d.scales.size() * 4, w.name + " scales");
+    }
+    matrices_.emplace(&w, std::move(m));
+  };
+  auto add_norm = [&](const std::vector<float>& v, const std::string& name) {
+    norms_.emplace(&v, device_copy(v.data(), v.size() * 4, name));
+  };
+  for (size_t l = 0; l < weights.layers.size(); ++l) {
+    const LayerWeights& L = weights.layers[l];
+    const std::string prefix = "blk." + std::to_string(l) + ".";
+    add_norm(L.attn_norm, prefix + "attn_norm.weight");
+    add_norm(L.ffn_norm, prefix + "ffn_norm.weight");
+    for (const WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      add_matrix(*w);
+    }
+  }
+  add_norm(weights.output_norm, "output_norm.weight");
+  add_matrix(weights.output);
+}
+
+std::unique_ptr<KvStorage> VulkanBackend::new_kv_storage(int32_t n_blocks, int32_t block_size) {
+  const size_t bytes =
+      2 * static_cast<size_t>(config_.n_layers) * n_blocks * block_size * config_.kv_dim() * 2;
+  const DeviceInfo& d = ctx_.info();
+  if (used_bytes_ + bytes > d.device_local_bytes) {
+    throw VulkanError("a KV cache of " + std::to_string(n_blocks) + " blocks needs " + mib(bytes) +
+                      " of device memory; Vulkan device " + std::to_string(d.index) + " (" +
+                      d.name + ") has " + mib(d.device_local_bytes - used_bytes_) +
+                      " left after the model");
+  }
+  auto kv = std::make_unique<VulkanKvStorage>(ctx_, config_, n_blocks, block_size);
+  used_bytes_ += bytes;
+  return kv;
+}
+
+int64_t VulkanBackend::width(Act a) const {
+  switch (a) {
+    case Act::x:
+      return config_.dim;
+    case Act::xb:
+      return std::max(config_.dim, config_.q_dim());
+    case Act::q:
+    case Act::attn:
+      return config_.q_dim();
+    case Act::k:
+    case Act::v:
+      return config_.kv_dim();
+    case Act::gate:
+    case Act::up:
+      return config_.ff_dim;
+  }
+  throw std::logic_error("unknown activation");
+}
+
+const Buffer& VulkanBackend::rows(Act a) const { return *acts_.at(a); }
+
+void VulkanBackend::wrote(Act a) {
+  if (quantized_of_ && quantized_of_->first == a) quantized_of_.reset();
+}
+
+void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_positions) {
+  const ModelConfig& c = config_;
+  if (n > cap_n_ || max_blocks > cap_blocks_) {
+    cap_n_ = std::max(n, cap_n_);
+    cap_blocks_ = std::max(max_blocks, cap_blocks_);
+    const int64_t max_cols = std::max<int64_t>({c.dim, c.q_dim(), c.ff_dim});
+    for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
+      acts_[a] = std::make_unique<Buffer>(ctx_, cap_n_ * width(a) * 4, Buffer::Memory::device);
+    }
+    // Q8_0: 8 quant words a 32-element block; Q8_K: 64 a 256-element block, so 1 word per 4.
+    quantized_.quants = std::make_unique<Buffer>(ctx_, cap_n_ * max_cols, Buffer::Memory::device);
+    quantized_.scales =
+        std::make_unique<Buffer>(ctx_, cap_n_ * (max_cols / 32) * 4, Buffer::Memory::device);
+    quantized_.sums =
+        std::make_unique<Buffer>(ctx_, cap_n_ * (max_cols / 16) * 4, Buffer::Memory::device);
+    angles_ = std::make_unique<Buffer>(ctx_, cap_n_ * c.rope_dim * 4, Buffer::Memory::device);
+    positions_ = std::make_unique<Buffer>(ctx_, cap_n_ * 4, Buffer::Memory::device);
+    tables_ = std::make_unique<Buffer>(ctx_, cap_n_ * cap_blocks_ * 4, Buffer::Memory::device);
+    host_in_ = std::make_unique<Buffer>(ctx_, cap_n_ * (c.dim + c.rope_dim + cap_blocks_ + 1) * 4,
+                                        Buffer::Memory::host);
+    cap_positions_ = 0;
+  }
+  if (max_positions > cap_positions_) {
+    cap_positions_ = max_positions;
+    scores_ = std::make_unique<Buffer>(ctx_, cap_n_ * c.n_heads * cap_positions_ * 4,
+                                       Buffer::Memory::device);
+  }
+}
+
+void VulkanBackend::barrier() {
+  VkMemoryBarrier mb{};
+  mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  mb.dstAccessMask =
+      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+  const VkPipelineStageFlags stages =
+      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+  vkCmdPipelineBarrier(cb_, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
+}
+
+template <typename Push>
+void VulkanBackend::dispatch(const char* name, std::initializer_list<const Buffer*> buffers,
+                             const Push& push, uint32_t groups_x, uint32_t groups_y) {
+  pipelines_.at(name)->dispatch(cb_, std::span(buffers.begin(), buffers.size()), &push, groups_x,
+                                groups_y);
+  barrier();
+}
+
+void VulkanBackend::begin(const StepInput& step) {
+  const auto* kv = dynamic_cast<const VulkanKvStorage*>(step.cache.storage());
+  if (kv == nullptr || &kv->context() != &ctx_) {
+    throw std::invalid_argument("the KV cache's storage is not this Vulkan backend's");
+  }
+  const ModelConfig& c = config_;
+  const auto n = static_cast<int64_t>(step.batch.size());
+  int64_t max_blocks = 1, max_positions = 1;
+  for (const BatchEntry& e : step.batch) {
+    max_blocks = std::max<int64_t>(max_blocks, step.cache.block_table(e.seq).size());
+    const int64_t first = c.sliding_window > 0 ? std::max(0, e.pos - c.sliding_window + 1) : 0;
+    max_positions = std::max<int64_t>(max_positions, e.pos - first + 1);
+  }
+  // Nothing is in flight between steps: the last step's descriptor sets can go back.
+  for (auto& [name, p] : pipelines_) p->release_sets();
+  reserve_step(n, max_blocks, max_positions);
+  n_ = n;
+  max_blocks_ = max_blocks;
+  max_positions_ = max_positions;
+  kv_ = kv;
+  quantized_of_.reset();
+
+  // The host's inputs in one staging buffer: embeddings, angles, tables, positions.
+  auto* in = static_cast<uint8_t*>(host_in_->mapped());
+  const size_t emb_bytes = n * c.dim * 4, angle_bytes = n * c.rope_dim * 4;
+  const size_t table_bytes = n * max_blocks * 4, pos_bytes = n * 4;
+  std::memcpy(in, step.embeddings, emb_bytes);
+  std::memcpy(in + emb_bytes, step.angles, angle_bytes);
+  auto* tables = reinterpret_cast<int32_t*>(in + emb_bytes + angle_bytes);
+  auto* positions = reinterpret_cast<int32_t*>(in + emb_bytes + angle_bytes + table_bytes);
+  for (int64_t t = 0; t < n; ++t) {
+    const std::vector<int32_t>& table = step.cache.block_table(step.batch[t].seq);
+    std::fill(tables + t * max_blocks, tables + (t + 1) * max_blocks, 0);
+    std::copy(table.begin(), table.end(), tables + t * max_blocks);
+    positions[t] = step.batch[t].pos;
+  }
+
+  cb_ = ctx_.begin_commands();
+  const VkBufferCopy copies[] = {{0, 0, emb_bytes},
+                                 {emb_bytes, 0, angle_bytes},
+                                 {emb_bytes + angle_bytes, 0, table_bytes},
+                                 {emb_bytes + angle_bytes + table_bytes, 0, pos_bytes}};
+  const Buffer* targets[] = {&rows(Act::x), angles_.get(), tables_.get(), positions_.get()};
+  for (int i = 0; i < 4; ++i) {
+    vkCmdCopyBuffer(cb_, host_in_->handle(), targets[i]->handle(), 1, &copies[i]);
+  }
+  barrier();
+}
+
+void VulkanBackend::record_rms_norm(const Buffer& in, int64_t n, const std::vector<float>& weight,
+                                    const Buffer& out) {
+  const struct {
+    uint32_t n;
+    float eps;
+  } push{static_cast<uint32_t>(config_.dim), config_.rms_eps};
+  dispatch("rms_norm", {&in, norms_.at(&weight).get(), &out}, push, static_cast<uint32_t>(n));
+}
+
+void VulkanBackend::rms_norm(Act in, const std::vector<float>& weight, Act out) {
+  record_rms_norm(rows(in), n_, weight, rows(out));
+  wrote(out);
+}
+
+void VulkanBackend::record_matmul(const Matrix& m, Act in_act, const Buffer& in, int64_t n,
+                                  const Buffer& out) {
+  const struct {
+    uint32_t n;
+    uint32_t rows;
+  } floats{static_cast<uint32_t>(m.cols), static_cast<uint32_t>(m.rows)};
+  const auto rows = static_cast<uint32_t>(m.rows);
+  const auto tokens = static_cast<uint32_t>(n);
+  const char* shader = matvec_shader(m.type);
+  if (m.type == GgmlType::F32 || m.type == GgmlType::F16) {
+    dispatch(shader, {m.quants.get(), &in, &out}, floats, rows, tokens);
+    return;
+  }
+  const GgmlType act_type = vec_dot_type(m.type);
+  const int64_t block = act_type == GgmlType::Q8_K ? 256 : 32;
+  const struct { uint32_t n_blocks; } all{static_cast<uint32_t>(n * m.cols / block)};
+  const Quantized& q = quantized_;
+  if (quantized_of_ != std::pair{in_act, act_type}) {
+    if (act_type == GgmlType::Q8_K) {
+      dispatch("quantize_q8_k", {&in, q.quants.get(), q.scales.get(), q.sums.get()}, all,
+               groups_of(all.n_blocks, 64));
+    } else {
+      dispatch("quantize_q8_0", {&in, q.quants.get(), q.scales.get()}, all,
+               groups_of(all.n_blocks, 64));
+    }
+    quantized_of_ = std::pair{in_act, act_type};
+  }
+  const struct {
+    uint32_t n_blocks;
+    uint32_t rows;
+  } shape{static_cast<uint32_t>(m.cols / block), rows};
+  if (act_type == GgmlType::Q8_K) {
+    dispatch(shader,
+             {m.quants.get(), m.scales.get(), q.quants.get(), q.scales.get(), q.sums.get(), &out},
+             shape, rows, tokens);
+  } else {
+    dispatch(shader, {m.quants.get(), m.scales.get(), q.quants.get(), q.scales.get(), &out}, shape,
+             rows, tokens);
+  }
+}
+
+void VulkanBackend::matmul(const WeightMatrix& w, Act in, Act out) {
+  record_matmul(matrices_.at(&w), in, rows(in), n_, rows(out));
+  wrote(out);
+}
+
+void VulkanBackend::rope_and_store_kv(int32_t layer) {
+  const ModelConfig& c = config_;
+  for (auto [a, heads] : {std::pair{Act::q, c.n_heads}, {Act::k, c.n_kv_heads}}) {
+    const uint32_t push[4] = {static_cast<uint32_t>(n_), static_cast<uint32_t>(heads),
+                              static_cast<uint32_t>(c.head_dim), static_cast<uint32_t>(c.rope_dim)};
+    dispatch("rope", {&rows(a), angles_.get()}, push, groups_of(n_ * heads * c.rope_dim / 2, 64));
+    wrote(a);
+  }
+  const uint32_t push[6] = {0,
+                            static_cast<uint32_t>(kv_->n_blocks()),
+                            static_cast<uint32_t>(kv_->block_size()),
+                            static_cast<uint32_t>(c.kv_dim()),
+                            static_cast<uint32_t>(max_blocks_),
+                            static_cast<uint32_t>(n_)};
+  dispatch("kv_store",
+           {&rows(Act::k), &rows(Act::v), &kv_->keys(layer), &kv_->values(layer), tables_.get(),
+            positions_.get()},
+           push, groups_of(n_ * c.kv_dim() / 2, 64));
+}
+
+void VulkanBackend::attention(int32_t layer) {
+  const ModelConfig& c = config_;
+  const uint32_t push[10] = {0,
+                             static_cast<uint32_t>(kv_->n_blocks()),
+                             static_cast<uint32_t>(kv_->block_size()),
+                             static_cast<uint32_t>(c.kv_dim()),
+                             static_cast<uint32_t>(c.head_dim),
+                             static_cast<uint32_t>(c.n_heads),
+                             static_cast<uint32_t>(c.n_kv_heads),
+                             static_cast<uint32_t>(max_blocks_),
+                             static_cast<uint32_t>(cap_positions_),
+                             static_cast<uint32_t>(std::max(0, c.sliding_window))};
+  dispatch("attention",
+           {&rows(Act::q), &kv_->keys(layer), &kv_->values(layer), tables_.get(), positions_.get(),
+            scores_.get(), &rows(Act::attn)},
+           push, static_cast<uint32_t>(n_ * c.n_heads));
+  wrote(Act::attn);
+}
+
+void VulkanBackend::silu_mul() {
+  const uint32_t n = static_cast<uint32_t>(n_ * config_.ff_dim);
+  dispatch("silu_mul", {&rows(Act::gate), &rows(Act::up)}, n, groups_of(n, 256));
+  wrote(Act::gate);
+}
+
+void VulkanBackend::add_to_x(Act from) {
+  const uint32_t n = static_cast<uint32_t>(n_ * config_.dim);
+  dispatch("add", {&rows(Act::x), &rows(from)}, n, groups_of(n, 256));
+  wrote(Act::x);
+}
+
+std::vector<float> VulkanBackend::logits(const std::vector<float>& norm, const WeightMatrix& output,
+                                         std::span<const int64_t> rows) {
+  const auto n_rows = static_cast<int64_t>(rows.size());
+  const Matrix& m = matrices_.at(&output);
+  std::vector<float> out(n_rows * m.rows);
+  if (n_rows > cap_logit_rows_) {
+    cap_logit_rows_ = n_rows;
+    gathered_ = std::make_unique<Buffer>(ctx_, n_rows * config_.dim * 4, Buffer::Memory::device);
+    logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::device);
+    host_logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::host);
+  }
+  if (n_rows > 0) {
+    const size_t row_bytes = config_.dim * 4;
+    std::vector<VkBufferCopy> gather;
+    for (int64_t i = 0; i < n_rows; ++i)
+      gather.push_back({rows[i] * row_bytes, i * row_bytes, row_bytes});
+    vkCmdCopyBuffer(cb_, this->rows(Act::x).handle(), gathered_->handle(),
+                    static_cast<uint32_t>(gather.size()), gather.data());
+    barrier();
+    const Buffer& normed = this->rows(Act::xb);
+    record_rms_norm(*gathered_, n_rows, norm, normed);
+    quantized_of_.reset();
+    record_matmul(m, Act::xb, normed, n_rows, *logits_);
+    const VkBufferCopy back{0, 0, out.size() * 4};
+    vkCmdCopyBuffer(cb_, logits_->handle(), host_logits_->handle(), 1, &back);
+  }
+  ctx_.submit_and_wait();
+  cb_ = VK_NULL_HANDLE;
+  if (n_rows > 0) std::memcpy(out.data(), host_logits_->mapped(), out.size() * 4);
+  return out;
+}
+
+}  // namespace engine::vulkan
