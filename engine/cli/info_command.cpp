@@ -52,9 +52,11 @@ int run_info(const std::vector<std::string>& argv) {
     ++count;
     bytes += t.n_bytes;
   }
-  std::printf("\ntensors: %zu, %s\n", f.tensors().size(), human_bytes(double(weight_bytes)).c_str());
+  std::printf("\ntensors: %zu, %s\n", f.tensors().size(),
+              human_bytes(double(weight_bytes)).c_str());
   for (const auto& [type, cb] : by_type) {
-    std::printf("  %-6s %4d tensors  %s\n", type.c_str(), cb.first, human_bytes(double(cb.second)).c_str());
+    std::printf("  %-6s %4d tensors  %s\n", type.c_str(), cb.first,
+                human_bytes(double(cb.second)).c_str());
   }
   if (args.flag("tensors")) {
     std::printf("\n  %-32s %-6s %-22s %12s\n", "name", "type", "shape", "bytes");
