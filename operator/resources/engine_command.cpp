@@ -20,6 +20,7 @@ const std::vector<OperatorFlag>& operator_flags() {
       {"--max-batch-tokens", "spec.engine.maxBatchTokens"},
       {"--max-model-len", "spec.engine.contextLength"},
       {"--kv-cache-memory", "spec.engine.kvCacheMemory"},
+      {"--device", "spec.engine.accelerator"},
   };
   return kFlags;
 }
@@ -89,6 +90,10 @@ std::vector<std::string> serve_args(const nlohmann::json& isvc, const ModelSourc
     args.push_back(std::move(flag));
     args.push_back(std::move(value));
   };
+  // The engine runs on the first GPU the container sees (deployment.cpp requests them).
+  if (string_field(isvc, "spec.engine.accelerator").value_or("cpu") == "vulkan") {
+    add("--device", "vulkan");
+  }
   if (auto threads = integer_field(isvc, "spec.engine.threads")) {
     add("--threads", std::to_string(*threads));
   } else if (auto cpus = threads_from_resources(isvc)) {

@@ -112,10 +112,11 @@ TEST(ResourcesDeployment, CpuSample) {
   EXPECT_EQ(flag(argv, "--model"), "/models/mistral-7b-instruct-v0.2.Q4_K_M.gguf");
   EXPECT_EQ(flag(argv, "--host"), "0.0.0.0");
   EXPECT_EQ(flag(argv, "--port"), "8000");
+  EXPECT_EQ(flag(argv, "--device"), "");  // the engine's default, the CPU
   EXPECT_EQ(flag(argv, "--served-model-name"), "mistral-7b-instruct");
   EXPECT_EQ(flag(argv, "--threads"), "8");
   EXPECT_EQ(flag(argv, "--max-num-seqs"), "16");
-  EXPECT_EQ(flag(argv, "--max-model-len"), "8192");  // spec.engine.contextLength
+  EXPECT_EQ(flag(argv, "--max-model-len"), "8192");          // spec.engine.contextLength
   EXPECT_EQ(flag(argv, "--kv-cache-memory"), "2147483648");  // 2Gi in the engine's terms
   EXPECT_EQ(flag(argv, "--drain-timeout"), "30");
   EXPECT_EQ(flag(argv, "--max-batch-tokens"), "");
@@ -225,6 +226,7 @@ TEST(ResourcesDeployment, VulkanSampleSharedPvcCache) {
   EXPECT_EQ(e["resources"]["requests"], isvc["spec"]["engine"]["resources"]["requests"]);
   EXPECT_EQ(e["env"], json::parse(R"([{"name":"NVIDIA_DRIVER_CAPABILITIES",
                                        "value":"compute,utility,graphics"}])"));
+  EXPECT_EQ(flag(args(e), "--device"), "vulkan");
   // No engine.threads: the CPUs requested.
   EXPECT_EQ(flag(args(e), "--threads"), "2");
   EXPECT_EQ(flag(args(e), "--max-num-seqs"), "64");
@@ -251,6 +253,7 @@ TEST(ResourcesDeployment, VulkanWithAmdGpu) {
   EXPECT_EQ(e["resources"], json({{"limits", {{"amd.com/gpu", 1}}}}));
   EXPECT_FALSE(e.contains("env"));            // the NVIDIA toolkit setting only for nvidia.com
   EXPECT_EQ(flag(args(e), "--threads"), "");  // no CPU figures: the engine counts them itself
+  EXPECT_EQ(flag(args(e), "--device"), "vulkan");
 }
 
 TEST(ResourcesDeployment, AutoscaledAndKedaSamples) {
