@@ -19,18 +19,18 @@ uint32_t groups_of(int64_t n, int64_t per_group) {
   return static_cast<uint32_t>((n + per_group - 1) / per_group);
 }
 
-// Buffers the matvec shaders bind besides the weights' two: the activations (F32/F16: one),
-// the output.
+// Each shader's storage buffers and push-constant bytes.
 struct PipelineSpec {
   const char* name;
   uint32_t n_buffers;
   uint32_t push_bytes;
 };
 constexpr PipelineSpec kPipelines[] = {
-    {"rms_norm", 3, 8},      {"matvec_f32", 3, 8},    {"matvec_f16", 3, 8},  {"matvec_q4_0", 5, 8},
-    {"matvec_q8_0", 5, 8},   {"matvec_q4_k", 6, 8},   {"matvec_q5_k", 6, 8}, {"matvec_q6_k", 6, 8},
-    {"quantize_q8_0", 3, 4}, {"quantize_q8_k", 4, 4}, {"rope", 2, 16},       {"kv_store", 6, 24},
-    {"attention", 7, 40},    {"silu_mul", 2, 4},      {"add", 2, 4},
+    {"rms_norm", 3, 8},      {"matvec_f32", 3, 12},  {"matvec_f16", 3, 12},
+    {"matvec_q4_0", 5, 12},  {"matvec_q8_0", 5, 12}, {"matvec_q4_k", 6, 12},
+    {"matvec_q5_k", 6, 12},  {"matvec_q6_k", 6, 12}, {"quantize_q8_0", 3, 4},
+    {"quantize_q8_k", 4, 4}, {"rope", 2, 16},        {"kv_store", 6, 24},
+    {"attention", 7, 40},    {"silu_mul", 2, 4},     {"add", 2, 4},
 };
 
 const char* matvec_shader(GgmlType t) {
@@ -131,10 +131,24 @@ void VulkanBackend::upload_weights(const ModelWeights& weights) {
                         ", which the Vulkan shaders do not read");
     }
     const DeviceMatrix d = to_device_layout(w.type, w.data, w.row_stride, w.rows, w.cols);
-    Matrix m{w.type, w.rows, w.cols, device_copy(d.quants.data(), d.quants.size() * 4, w.name),
-             nullptr};
-    if (!d.scales.empty()) {
-      m.scales = device_copy(d.scales.data(), d.scales.size() * 4, w.name + " scales");
+    // Each row's quants and scales are contiguous: split at whole rows.
+    const size_t quant_row = d.quants.size() / w.rows * 4, scale_row = d.scales.size() / w.rows * 4;
+    const auto per_part =
+        static_cast<int64_t>(ctx_.info().max_storage_buffer_range / std::max(quant_row, scale_row));
+    if (per_part == 0) {
+      throw VulkanError(w.name +
+                        ": one row is more than a binding may cover (maxStorageBufferRange " +
+                        mib(ctx_.info().max_storage_buffer_range) + ")");
+    }
+    Matrix m{w.type, w.rows, w.cols, {}};
+    for (int64_t r0 = 0; r0 < w.rows; r0 += per_part) {
+      const int64_t n = std::min(per_part, w.rows - r0);
+      Matrix::Part part{r0, n, device_copy(&d.quants[r0 * quant_row / 4], n * quant_row, w.name),
+                        nullptr};
+      if (scale_row > 0) {
+        part.scales = device_copy(&d.scales[r0 * scale_row / 4], n * scale_row, w.name + " scales");
+      }
+      m.parts.push_back(std::move(part));
     }
     matrices_.emplace(&w, std::move(m));
   };
@@ -307,42 +321,38 @@ void VulkanBackend::rms_norm(Act in, const std::vector<float>& weight, Act out) 
 
 void VulkanBackend::record_matmul(const Matrix& m, Act in_act, const Buffer& in, int64_t n,
                                   const Buffer& out) {
-  const struct {
-    uint32_t n;
-    uint32_t rows;
-  } floats{static_cast<uint32_t>(m.cols), static_cast<uint32_t>(m.rows)};
-  const auto rows = static_cast<uint32_t>(m.rows);
   const auto tokens = static_cast<uint32_t>(n);
   const char* shader = matvec_shader(m.type);
-  if (m.type == GgmlType::F32 || m.type == GgmlType::F16) {
-    dispatch(shader, {m.quants.get(), &in, &out}, floats, rows, tokens);
-    return;
-  }
   const GgmlType act_type = vec_dot_type(m.type);
+  const bool floats = m.type == GgmlType::F32 || m.type == GgmlType::F16;
   const int64_t block = act_type == GgmlType::Q8_K ? 256 : 32;
-  const struct { uint32_t n_blocks; } all{static_cast<uint32_t>(n * m.cols / block)};
   const Quantized& q = quantized_;
-  if (quantized_of_ != std::pair{in_act, act_type}) {
+  if (!floats && quantized_of_ != std::pair{in_act, act_type}) {
+    const uint32_t n_blocks = static_cast<uint32_t>(n * m.cols / block);
     if (act_type == GgmlType::Q8_K) {
-      dispatch("quantize_q8_k", {&in, q.quants.get(), q.scales.get(), q.sums.get()}, all,
-               groups_of(all.n_blocks, 64));
+      dispatch("quantize_q8_k", {&in, q.quants.get(), q.scales.get(), q.sums.get()}, n_blocks,
+               groups_of(n_blocks, 64));
     } else {
-      dispatch("quantize_q8_0", {&in, q.quants.get(), q.scales.get()}, all,
-               groups_of(all.n_blocks, 64));
+      dispatch("quantize_q8_0", {&in, q.quants.get(), q.scales.get()}, n_blocks,
+               groups_of(n_blocks, 64));
     }
     quantized_of_ = std::pair{in_act, act_type};
   }
-  const struct {
-    uint32_t n_blocks;
-    uint32_t rows;
-  } shape{static_cast<uint32_t>(m.cols / block), rows};
-  if (act_type == GgmlType::Q8_K) {
-    dispatch(shader,
-             {m.quants.get(), m.scales.get(), q.quants.get(), q.scales.get(), q.sums.get(), &out},
-             shape, rows, tokens);
-  } else {
-    dispatch(shader, {m.quants.get(), m.scales.get(), q.quants.get(), q.scales.get(), &out}, shape,
-             rows, tokens);
+  for (const Matrix::Part& p : m.parts) {
+    // F32 and F16 take elements per row, the others blocks.
+    const uint32_t shape[3] = {static_cast<uint32_t>(floats ? m.cols : m.cols / block),
+                               static_cast<uint32_t>(m.rows), static_cast<uint32_t>(p.row0)};
+    const auto rows = static_cast<uint32_t>(p.rows);
+    if (floats) {
+      dispatch(shader, {p.quants.get(), &in, &out}, shape, rows, tokens);
+    } else if (act_type == GgmlType::Q8_K) {
+      dispatch(shader,
+               {p.quants.get(), p.scales.get(), q.quants.get(), q.scales.get(), q.sums.get(), &out},
+               shape, rows, tokens);
+    } else {
+      dispatch(shader, {p.quants.get(), p.scales.get(), q.quants.get(), q.scales.get(), &out},
+               shape, rows, tokens);
+    }
   }
 }
 

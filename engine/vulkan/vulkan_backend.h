@@ -57,11 +57,16 @@ class VulkanBackend final : public Backend {
                             std::span<const int64_t> rows) override;
 
  private:
-  // A weight matrix in the device layout: its quants (F32/F16: values) and block scales.
+  // A weight matrix in the device layout: its quants (F32/F16: values) and block scales, in
+  // parts of whole rows that one binding can cover each (most matrices are one part).
   struct Matrix {
+    struct Part {
+      int64_t row0, rows;
+      std::unique_ptr<Buffer> quants, scales;
+    };
     GgmlType type;
     int64_t rows, cols;
-    std::unique_ptr<Buffer> quants, scales;
+    std::vector<Part> parts;
   };
   // Activations converted for integer matmuls: quants, block scales and (Q8_K) 16-sums.
   struct Quantized {

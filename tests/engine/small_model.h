@@ -45,14 +45,15 @@ inline SynthOptions tiny(SynthFileType t) {
   return o;
 }
 
-// Writes `name`.gguf into the test temp dir with the small vocabulary; returns its path. CTest
+// Writes `name`.gguf into the test temp dir with the small vocabulary (n_vocab tokens); returns
+// its path. CTest
 // runs each test in its own process, several at once, and a suite's processes all write the same
 // file: each writes a private copy and renames it into place, so none maps a file that another
 // is still writing (the copies are identical).
-inline std::string synth(const std::string& name, const SynthOptions& o) {
+inline std::string synth(const std::string& name, const SynthOptions& o, int n_vocab = 320) {
   const std::string path = testing::TempDir() + "/" + name + ".gguf";
   const std::string partial = path + "." + std::to_string(::getpid()) + ".partial";
-  write_synthetic_model(partial, o, small_vocab());
+  write_synthetic_model(partial, o, small_vocab(n_vocab));
   std::filesystem::rename(partial, path);
   return path;
 }

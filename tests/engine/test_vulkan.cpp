@@ -119,7 +119,7 @@ TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
     std::vector<float> w(static_cast<size_t>(n) * rows), x(static_cast<size_t>(n) * tokens);
     for (float& v : w) v = dist(rng);
     for (float& v : x) v = dist(rng);
-    const uint32_t shape[2] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows)};
+    const uint32_t shape[3] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0};
     const std::vector<float> y =
         run_shader(*ctx, "matvec_f32", {w, x, std::vector<float>(rows * tokens)}, shape,
                    static_cast<uint32_t>(rows), static_cast<uint32_t>(tokens))[2];
@@ -311,7 +311,7 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(c));
     ComputePipeline matvec(*ctx, shader("matvec_" + lower), at == GgmlType::Q8_K ? 6 : 5,
-                           2 * sizeof(uint32_t));
+                           3 * sizeof(uint32_t));
     // One block; an odd count of blocks over 37 rows (the rows' F16 scale pairs end half
     // empty); the 7B model's row length.
     for (const auto& [nb, rows, tokens] :
@@ -335,7 +335,7 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
       std::vector<const Buffer*> bindings = {&wq, &ws};
       for (const Buffer& b : a.buffers) bindings.push_back(&b);
       bindings.push_back(&yb);
-      const uint32_t shape[2] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows)};
+      const uint32_t shape[3] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows), 0};
       ctx->run_now([&](VkCommandBuffer cb) {
         matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
                         static_cast<uint32_t>(tokens));
@@ -375,7 +375,7 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
                                              static_cast<size_t>(n) * 2, rows, n);
     std::vector<float> words(dm.quants.size());
     std::memcpy(words.data(), dm.quants.data(), words.size() * 4);
-    const uint32_t shape[2] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows)};
+    const uint32_t shape[3] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0};
     const std::vector<float> y =
         run_shader(*ctx, "matvec_f16", {words, x, std::vector<float>(rows * tokens)}, shape,
                    static_cast<uint32_t>(rows), static_cast<uint32_t>(tokens))[2];

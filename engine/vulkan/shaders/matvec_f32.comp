@@ -11,7 +11,8 @@ layout(std430, binding = 2) writeonly buffer Outputs { float y[]; };
 
 layout(push_constant) uniform Shape {
   uint n;     // elements per row
-  uint rows;  // weight rows: the output row length
+  uint rows;  // the output row length: rows of the whole matrix
+  uint row0;  // the output row of this dispatch's first (a matrix split over bindings)
 } shape;
 
 shared float partial[64];
@@ -30,5 +31,5 @@ void main() {
     if (lane < half_width) partial[lane] += partial[lane + half_width];
     barrier();
   }
-  if (lane == 0) y[token * shape.rows + row] = partial[0];
+  if (lane == 0) y[token * shape.rows + shape.row0 + row] = partial[0];
 }
