@@ -1,14 +1,15 @@
-// mistral-cpu-bench: how fast the CPU engine runs a model, next to how fast this machine reads
-// memory, as JSON on stdout (bench/cpu_speed.sh runs it alternately with llama.cpp).
+// mistral-model-bench: how fast the engine runs a model on --device (cpu, vulkan[:N]), and on the
+// CPU how fast this machine reads memory, as JSON on stdout (bench/model_speed.sh runs it
+// alternately with llama.cpp).
 //
 //   prefill   one sequence's prompt of --prompt-tokens in one forward pass
 //   decode    that sequence, --decode-tokens more steps of one token each (greedy)
 //   batched   --batch sequences with 16-token prompts, then --batch-steps steps of one token each
 //             for all of them at once: aggregate tokens/s
-//   stream    a STREAM-like read loop (sum of a 1 GiB buffer on every thread): GB/s
+//   stream    on the CPU, a STREAM-like read loop (sum of a 1 GiB buffer on every thread): GB/s
 //
 // Prompts are token ids 3 + (1000003 * s + 7919 * i) % (n_vocab - 3) for token i of sequence s,
-// as bench/llama_cpu_peer.mjs uses, so both engines see the same tokens.
+// as bench/llama_model_peer.mjs uses, so both engines see the same tokens.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -78,6 +79,7 @@ double read_bandwidth(int threads, int passes) {
 
 struct Options {
   std::string model;
+  std::string device = "cpu";
   int threads = 2;
   int prompt_tokens = 512;
   int decode_tokens = 32;
@@ -95,6 +97,8 @@ Options parse(int argc, char** argv) {
     };
     if (a == "--model") {
       o.model = value();
+    } else if (a == "--device") {
+      o.device = value();
     } else if (a == "--threads") {
       o.threads = std::stoi(value());
     } else if (a == "--prompt-tokens") {
@@ -106,9 +110,10 @@ Options parse(int argc, char** argv) {
     } else if (a == "--batch-steps") {
       o.batch_steps = std::stoi(value());
     } else {
-      throw std::invalid_argument("unknown option " + a +
-                                  " (--model F --threads N --prompt-tokens N --decode-tokens N "
-                                  "--batch N --batch-steps N)");
+      throw std::invalid_argument(
+          "unknown option " + a +
+          " (--model F --device D --threads N --prompt-tokens N --decode-tokens N "
+          "--batch N --batch-steps N)");
     }
   }
   if (o.model.empty()) throw std::invalid_argument("--model is required");
@@ -119,9 +124,23 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// Bytes of the matrices a forward pass multiplies by, each read once per decode step.
+double matrix_bytes(const engine::ModelWeights& w) {
+  double bytes = static_cast<double>(w.output.row_stride) * w.output.rows;
+  for (const engine::LayerWeights& L : w.layers) {
+    for (const engine::WeightMatrix* m :
+         {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      bytes += static_cast<double>(m->row_stride) * m->rows;
+    }
+  }
+  return bytes;
+}
+
 int run(const Options& o) {
-  const double stream_gbs = read_bandwidth(o.threads, 3);
-  engine::Model model(o.model, o.threads);
+  const engine::DeviceChoice device = engine::DeviceChoice::parse(o.device);
+  const bool cpu = device.kind == engine::DeviceChoice::Kind::cpu;
+  const double stream_gbs = cpu ? read_bandwidth(o.threads, 3) : 0.0;
+  engine::Model model(o.model, o.threads, device);
   const engine::ModelConfig& c = model.config();
   const int32_t seq_len = std::max(o.prompt_tokens + o.decode_tokens, 16 + o.batch_steps) + 1;
   engine::KvCache cache = model.new_kv_cache(o.batch * ((seq_len + 15) / 16) + 1, 16);
@@ -165,19 +184,20 @@ int run(const Options& o) {
   }
   const double batched_s = seconds_since(t0);
 
-  const double weight_bytes = static_cast<double>(model.weights().memory->size());
+  const double weight_bytes = matrix_bytes(model.weights());
   const double decode_tps = o.decode_tokens / decode_s;
-  const nlohmann::json out = {{"engine", "mistral-engine"},
-                              {"simd", engine::simd_level()},
-                              {"threads", o.threads},
-                              {"stream_gb_per_s", stream_gbs},
-                              {"weight_bytes", weight_bytes},
-                              {"prompt_tokens", o.prompt_tokens},
-                              {"prefill_tokens_per_second", o.prompt_tokens / prefill_s},
-                              {"decode_tokens_per_second", decode_tps},
-                              {"decode_gb_per_s", decode_tps * weight_bytes / 1e9},
-                              {"batch", o.batch},
-                              {"batched_tokens_per_second", o.batch * o.batch_steps / batched_s}};
+  nlohmann::json out = {{"engine", "mistral-engine"},
+                        {"device", model.backend().describe()},
+                        {"simd", engine::simd_level()},
+                        {"threads", o.threads},
+                        {"weight_bytes", weight_bytes},
+                        {"prompt_tokens", o.prompt_tokens},
+                        {"prefill_tokens_per_second", o.prompt_tokens / prefill_s},
+                        {"decode_tokens_per_second", decode_tps},
+                        {"decode_gb_per_s", decode_tps * weight_bytes / 1e9},
+                        {"batch", o.batch},
+                        {"batched_tokens_per_second", o.batch * o.batch_steps / batched_s}};
+  if (cpu) out["stream_gb_per_s"] = stream_gbs;
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }
@@ -188,7 +208,7 @@ int main(int argc, char** argv) {
   try {
     return run(parse(argc, argv));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mistral-cpu-bench: %s\n", e.what());
+    std::fprintf(stderr, "mistral-model-bench: %s\n", e.what());
     return 1;
   }
 }

@@ -1,6 +1,7 @@
-// The peer of mistral-cpu-bench: llama.cpp's CPU build (node-llama-cpp) on the same file, the same
-// token ids and the same measures, as one JSON line.
-// usage: node bench/llama_cpu_peer.mjs MODEL.gguf THREADS PROMPT_TOKENS DECODE_TOKENS BATCH BATCH_STEPS
+// The peer of mistral-model-bench: llama.cpp (node-llama-cpp) on the same file, the same token ids
+// and the same measures, as one JSON line. DEVICE cpu (the default) uses its CPU build; vulkan its
+// Vulkan build (npm @node-llama-cpp/linux-x64-vulkan) with every layer on the GPU.
+// usage: node bench/llama_model_peer.mjs MODEL.gguf THREADS PROMPT_TOKENS DECODE_TOKENS BATCH BATCH_STEPS [DEVICE]
 //
 //   prefill   the prompt in one llama_decode batch (batch size >= the prompt)
 //   decode    --decode-tokens greedy steps of that sequence
@@ -9,15 +10,20 @@
 //             token until each has BATCH_STEPS more
 import { getLlama } from 'node-llama-cpp';
 
-const [modelPath, threadsArg, promptArg, decodeArg, batchArg, stepsArg] = process.argv.slice(2);
+const [modelPath, threadsArg, promptArg, decodeArg, batchArg, stepsArg, deviceArg] =
+  process.argv.slice(2);
+const device = deviceArg ?? 'cpu';
+if (device !== 'cpu' && device !== 'vulkan') throw new Error(`DEVICE ${device}: cpu or vulkan`);
 const threads = Number(threadsArg);
 const nPrompt = Number(promptArg);
 const nDecode = Number(decodeArg);
 const nBatch = Number(batchArg);
 const nSteps = Number(stepsArg);
 
-const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
-const model = await llama.loadModel({ modelPath });
+const llama = await getLlama({
+  gpu: device === 'vulkan' ? 'vulkan' : false, build: 'never', logLevel: 'error',
+});
+const model = await llama.loadModel({ modelPath, gpuLayers: device === 'vulkan' ? 'max' : 0 });
 const nVocab = model.fileInfo.metadata.llama?.vocab_size ?? model.tokens.vocab?.length ?? 32000;
 const promptToken = (s, i) => 3 + ((1000003 * s + 7919 * i) % (nVocab - 3));
 const seconds = (t0) => (performance.now() - t0) / 1000;
@@ -78,6 +84,7 @@ let batched_s;
 
 console.log(JSON.stringify({
   engine: 'llama.cpp',
+  device: device === 'vulkan' ? `vulkan (${(await llama.getGpuDeviceNames()).join(', ')})` : 'cpu',
   threads,
   prompt_tokens: nPrompt,
   prefill_tokens_per_second: nPrompt / prefill_s,
