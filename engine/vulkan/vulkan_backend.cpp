@@ -12,6 +12,7 @@ namespace engine::vulkan {
 namespace {
 
 constexpr uint32_t kAttentionLanes = 256;  // attention.comp's workgroup: head_dim at most this
+constexpr int64_t kMatvecTile = 8;         // tokens per matvec workgroup: TILE in matvec_tiles.glsl
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
@@ -26,9 +27,9 @@ struct PipelineSpec {
   uint32_t push_bytes;
 };
 constexpr PipelineSpec kPipelines[] = {
-    {"rms_norm", 3, 8},      {"matvec_f32", 3, 12},  {"matvec_f16", 3, 12},
-    {"matvec_q4_0", 5, 12},  {"matvec_q8_0", 5, 12}, {"matvec_q4_k", 6, 12},
-    {"matvec_q5_k", 6, 12},  {"matvec_q6_k", 6, 12}, {"quantize_q8_0", 3, 4},
+    {"rms_norm", 3, 8},      {"matvec_f32", 3, 16},  {"matvec_f16", 3, 16},
+    {"matvec_q4_0", 5, 16},  {"matvec_q8_0", 5, 16}, {"matvec_q4_k", 6, 16},
+    {"matvec_q5_k", 6, 16},  {"matvec_q6_k", 6, 16}, {"quantize_q8_0", 3, 4},
     {"quantize_q8_k", 4, 4}, {"rope", 2, 16},        {"kv_store", 6, 24},
     {"attention", 7, 40},    {"silu_mul", 2, 4},     {"add", 2, 4},
 };
@@ -338,20 +339,23 @@ void VulkanBackend::record_matmul(const Matrix& m, Act in_act, const Buffer& in,
     }
     quantized_of_ = std::pair{in_act, act_type};
   }
+  // Workgroups of one row by up to kMatvecTile tokens (matvec_tiles.glsl).
+  const uint32_t tiles = groups_of(n, kMatvecTile);
   for (const Matrix::Part& p : m.parts) {
     // F32 and F16 take elements per row, the others blocks.
-    const uint32_t shape[3] = {static_cast<uint32_t>(floats ? m.cols : m.cols / block),
-                               static_cast<uint32_t>(m.rows), static_cast<uint32_t>(p.row0)};
+    const uint32_t shape[4] = {static_cast<uint32_t>(floats ? m.cols : m.cols / block),
+                               static_cast<uint32_t>(m.rows), static_cast<uint32_t>(p.row0),
+                               tokens};
     const auto rows = static_cast<uint32_t>(p.rows);
     if (floats) {
-      dispatch(shader, {p.quants.get(), &in, &out}, shape, rows, tokens);
+      dispatch(shader, {p.quants.get(), &in, &out}, shape, rows, tiles);
     } else if (act_type == GgmlType::Q8_K) {
       dispatch(shader,
                {p.quants.get(), p.scales.get(), q.quants.get(), q.scales.get(), q.sums.get(), &out},
-               shape, rows, tokens);
+               shape, rows, tiles);
     } else {
       dispatch(shader, {p.quants.get(), p.scales.get(), q.quants.get(), q.scales.get(), &out},
-               shape, rows, tokens);
+               shape, rows, tiles);
     }
   }
 }

@@ -113,16 +113,17 @@ TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (const auto& [n, rows, tokens] :
-       {std::tuple{1, 1, 1}, {63, 37, 3}, {1000, 5, 2}, {4096, 16, 1}}) {
+       {std::tuple{1, 1, 1}, {63, 37, 3}, {1000, 5, 2}, {4096, 16, 1}, {100, 7, 19}}) {
     SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(rows) + " by " +
                  std::to_string(tokens));
     std::vector<float> w(static_cast<size_t>(n) * rows), x(static_cast<size_t>(n) * tokens);
     for (float& v : w) v = dist(rng);
     for (float& v : x) v = dist(rng);
-    const uint32_t shape[3] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0};
+    const uint32_t shape[4] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0,
+                               static_cast<uint32_t>(tokens)};
     const std::vector<float> y =
         run_shader(*ctx, "matvec_f32", {w, x, std::vector<float>(rows * tokens)}, shape,
-                   static_cast<uint32_t>(rows), static_cast<uint32_t>(tokens))[2];
+                   static_cast<uint32_t>(rows), static_cast<uint32_t>((tokens + 7) / 8))[2];
     for (int t = 0; t < tokens; ++t) {
       for (int r = 0; r < rows; ++r) {
         double want = 0.0, mag = 0.0;
@@ -311,11 +312,11 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(c));
     ComputePipeline matvec(*ctx, shader("matvec_" + lower), at == GgmlType::Q8_K ? 6 : 5,
-                           3 * sizeof(uint32_t));
+                           4 * sizeof(uint32_t));
     // One block; an odd count of blocks over 37 rows (the rows' F16 scale pairs end half
     // empty); the 7B model's row length.
     for (const auto& [nb, rows, tokens] :
-         {std::tuple{1, 1, 1}, {3, 37, 3}, {4096 / block, 16, 2}}) {
+         {std::tuple{1, 1, 1}, {3, 37, 3}, {4096 / block, 16, 2}, {2, 5, 11}}) {
       const int n = nb * block;
       SCOPED_TRACE(name + " " + std::to_string(n) + " x " + std::to_string(rows) + " by " +
                    std::to_string(tokens));
@@ -335,10 +336,11 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
       std::vector<const Buffer*> bindings = {&wq, &ws};
       for (const Buffer& b : a.buffers) bindings.push_back(&b);
       bindings.push_back(&yb);
-      const uint32_t shape[3] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows), 0};
+      const uint32_t shape[4] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows), 0,
+                                 static_cast<uint32_t>(tokens)};
       ctx->run_now([&](VkCommandBuffer cb) {
         matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
-                        static_cast<uint32_t>(tokens));
+                        static_cast<uint32_t>((tokens + 7) / 8));
       });
       matvec.release_sets();
       std::vector<float> y(static_cast<size_t>(rows) * tokens);
@@ -364,7 +366,8 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
 TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
   std::unique_ptr<Context> ctx = first_device();
   if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
-  for (const auto& [n, rows, tokens] : {std::tuple{2, 1, 1}, {94, 37, 3}, {4096, 16, 2}}) {
+  for (const auto& [n, rows, tokens] :
+       {std::tuple{2, 1, 1}, {94, 37, 3}, {4096, 16, 2}, {64, 5, 17}}) {
     SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(rows) + " by " +
                  std::to_string(tokens));
     const std::vector<float> wf = activations(n, rows, 21);
@@ -375,10 +378,11 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
                                              static_cast<size_t>(n) * 2, rows, n);
     std::vector<float> words(dm.quants.size());
     std::memcpy(words.data(), dm.quants.data(), words.size() * 4);
-    const uint32_t shape[3] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0};
+    const uint32_t shape[4] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0,
+                               static_cast<uint32_t>(tokens)};
     const std::vector<float> y =
         run_shader(*ctx, "matvec_f16", {words, x, std::vector<float>(rows * tokens)}, shape,
-                   static_cast<uint32_t>(rows), static_cast<uint32_t>(tokens))[2];
+                   static_cast<uint32_t>(rows), static_cast<uint32_t>((tokens + 7) / 8))[2];
     for (int t = 0; t < tokens; ++t) {
       std::vector<uint16_t> xh(n);
       for (int i = 0; i < n; ++i) xh[i] = fp32_to_fp16(x[t * n + i]);

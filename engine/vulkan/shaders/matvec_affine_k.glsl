@@ -1,9 +1,8 @@
 // The body of matvec_q4_k.comp and matvec_q5_k.comp (with FIFTH_BIT): out[t * rows + r] =
 // dot(weight row r, Q8_K activation row t), both in the device layout (device_layout.h). Per
 // block, as the CPU: integer sums per 32-element sub-block times its six-bit scale, the mins
-// against the activations' 16-element sums, then d * d_a * sumi - dmin * d_a * summ. One
-// workgroup per (row, token), invocations taking blocks in turn, then a fixed-shape tree sum: the
-// result never depends on the batch.
+// against the activations' 16-element sums, then d * d_a * sumi - dmin * d_a * summ. Blocks are
+// the items of matvec_tiles.glsl.
 
 #ifdef FIFTH_BIT
 const uint WORDS = 40;  // quant words per block: qs, then qh
@@ -11,7 +10,7 @@ const uint WORDS = 40;  // quant words per block: qs, then qh
 const uint WORDS = 32;
 #endif
 
-layout(local_size_x = 32) in;
+#define LANES 32
 
 layout(std430, binding = 0) readonly buffer WeightQuants { uint wq[]; };
 layout(std430, binding = 1) readonly buffer WeightScales { uint ws[]; };
@@ -22,11 +21,10 @@ layout(std430, binding = 5) writeonly buffer Outputs { float y[]; };
 
 layout(push_constant) uniform Shape {
   uint n_blocks;  // 256-element blocks per row
-  uint rows;  // the output row length: rows of the whole matrix
-  uint row0;  // the output row of this dispatch's first (a matrix split over bindings)
+  uint rows;      // the output row length: rows of the whole matrix
+  uint row0;      // the output row of this dispatch's first (a matrix split over bindings)
+  uint n_tokens;  // activation rows
 } shape;
-
-shared float partial[32];
 
 // Four unsigned bytes of u (after masking) times four signed bytes of a.
 int dot4u(uint u, uint a) {
@@ -37,42 +35,33 @@ int dot4u(uint u, uint a) {
   return s;
 }
 
-void main() {
-  const uint row = gl_WorkGroupID.x;
-  const uint token = gl_WorkGroupID.y;
-  const uint lane = gl_LocalInvocationID.x;
-  float sum = 0.0;
-  for (uint b = lane; b < shape.n_blocks; b += 32) {
-    const uint wb = row * shape.n_blocks + b;
-    const uint ab = token * shape.n_blocks + b;
-    const vec2 dmin = unpackHalf2x16(ws[wb * 5]);
-    int sumi = 0;
-    int summ = 0;
-    for (uint j = 0; j < 8; ++j) {
-      const uint sc = bitfieldExtract(ws[wb * 5 + 1 + j / 4], int(8 * (j % 4)), 8);
-      const uint m = bitfieldExtract(ws[wb * 5 + 3 + j / 4], int(8 * (j % 4)), 8);
-      // Sub-block j: the low (j even) or high nibbles of chunk j / 2's 32 bytes.
-      const uint shift = 4 * (j % 2);
-      int s = 0;
-      for (uint i = 0; i < 8; ++i) {
-        uint q = (wq[wb * WORDS + 8 * (j / 2) + i] >> shift) & 0x0f0f0f0fu;
+uint n_items() { return shape.n_blocks; }
+
+float block_dot(uint row, uint b, uint token) {
+  const uint wb = row * shape.n_blocks + b;
+  const uint ab = token * shape.n_blocks + b;
+  const vec2 dmin = unpackHalf2x16(ws[wb * 5]);
+  int sumi = 0;
+  int summ = 0;
+  for (uint j = 0; j < 8; ++j) {
+    const uint sc = bitfieldExtract(ws[wb * 5 + 1 + j / 4], int(8 * (j % 4)), 8);
+    const uint m = bitfieldExtract(ws[wb * 5 + 3 + j / 4], int(8 * (j % 4)), 8);
+    // Sub-block j: the low (j even) or high nibbles of chunk j / 2's 32 bytes.
+    const uint shift = 4 * (j % 2);
+    int s = 0;
+    for (uint i = 0; i < 8; ++i) {
+      uint q = (wq[wb * WORDS + 8 * (j / 2) + i] >> shift) & 0x0f0f0f0fu;
 #ifdef FIFTH_BIT
-        // Bit j of qh byte l is the fifth bit of element l of sub-block j.
-        q |= ((wq[wb * WORDS + 32 + i] >> j) & 0x01010101u) << 4;
+      // Bit j of qh byte l is the fifth bit of element l of sub-block j.
+      q |= ((wq[wb * WORDS + 32 + i] >> j) & 0x01010101u) << 4;
 #endif
-        s += dot4u(q, aq[ab * 64 + 8 * j + i]);
-      }
-      sumi += int(sc) * s;
-      summ += int(m) * (asum[ab * 16 + 2 * j] + asum[ab * 16 + 2 * j + 1]);
+      s += dot4u(q, aq[ab * 64 + 8 * j + i]);
     }
-    const float da = ad[ab];
-    sum += dmin.x * da * float(sumi) - dmin.y * da * float(summ);
+    sumi += int(sc) * s;
+    summ += int(m) * (asum[ab * 16 + 2 * j] + asum[ab * 16 + 2 * j + 1]);
   }
-  partial[lane] = sum;
-  barrier();
-  for (uint half_width = 16; half_width > 0; half_width >>= 1) {
-    if (lane < half_width) partial[lane] += partial[lane + half_width];
-    barrier();
-  }
-  if (lane == 0) y[token * shape.rows + shape.row0 + row] = partial[0];
+  const float da = ad[ab];
+  return dmin.x * da * float(sumi) - dmin.y * da * float(summ);
 }
+
+#include "matvec_tiles.glsl"

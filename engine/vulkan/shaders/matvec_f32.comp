@@ -1,35 +1,23 @@
-// out[t * rows + r] = dot(w row r, x row t) for F32 weights: one workgroup per (row, token), its
-// invocations striding over the row, then a fixed-shape tree sum, so the result never depends on
-// what else is in the batch.
+// out[t * rows + r] = dot(w row r, x row t) for F32 weights; the tiles and sums of
+// matvec_tiles.glsl, items being elements.
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
-layout(local_size_x = 64) in;
+#define LANES 64
 
 layout(std430, binding = 0) readonly buffer Weights { float w[]; };
 layout(std430, binding = 1) readonly buffer Inputs { float x[]; };
 layout(std430, binding = 2) writeonly buffer Outputs { float y[]; };
 
 layout(push_constant) uniform Shape {
-  uint n;     // elements per row
-  uint rows;  // the output row length: rows of the whole matrix
-  uint row0;  // the output row of this dispatch's first (a matrix split over bindings)
+  uint n;  // elements per row;
+  uint rows;      // the output row length: rows of the whole matrix
+  uint row0;      // the output row of this dispatch's first (a matrix split over bindings)
+  uint n_tokens;  // activation rows
 } shape;
 
-shared float partial[64];
+uint n_items() { return shape.n; }
 
-void main() {
-  const uint row = gl_WorkGroupID.x;
-  const uint token = gl_WorkGroupID.y;
-  const uint lane = gl_LocalInvocationID.x;
-  float sum = 0.0;
-  for (uint i = lane; i < shape.n; i += 64) {
-    sum += w[row * shape.n + i] * x[token * shape.n + i];
-  }
-  partial[lane] = sum;
-  barrier();
-  for (uint half_width = 32; half_width > 0; half_width >>= 1) {
-    if (lane < half_width) partial[lane] += partial[lane + half_width];
-    barrier();
-  }
-  if (lane == 0) y[token * shape.rows + shape.row0 + row] = partial[0];
-}
+float block_dot(uint row, uint i, uint token) { return w[row * shape.n + i] * x[token * shape.n + i]; }
+
+#include "matvec_tiles.glsl"

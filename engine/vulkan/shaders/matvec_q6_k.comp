@@ -1,10 +1,10 @@
 // out[t * rows + r] = dot(Q6_K weight row r, Q8_K activation row t), both in the device layout
 // (device_layout.h). Per block, as the CPU: integer sums of (q - 32) * a per 16-element group
-// times its signed scale, then d * d_a * sumi. One workgroup per (row, token), invocations taking
-// blocks in turn, then a fixed-shape tree sum: the result never depends on the batch.
+// times its signed scale, then d * d_a * sumi. Blocks are the items of matvec_tiles.glsl.
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
-layout(local_size_x = 32) in;
+#define LANES 32
 
 layout(std430, binding = 0) readonly buffer WeightQuants { uint wq[]; };
 layout(std430, binding = 1) readonly buffer WeightScales { uint ws[]; };
@@ -15,11 +15,10 @@ layout(std430, binding = 5) writeonly buffer Outputs { float y[]; };
 
 layout(push_constant) uniform Shape {
   uint n_blocks;  // 256-element blocks per row
-  uint rows;  // the output row length: rows of the whole matrix
-  uint row0;  // the output row of this dispatch's first (a matrix split over bindings)
+  uint rows;      // the output row length: rows of the whole matrix
+  uint row0;      // the output row of this dispatch's first (a matrix split over bindings)
+  uint n_tokens;  // activation rows
 } shape;
-
-shared float partial[32];
 
 // Four six-bit values of q, each less 32, times four signed bytes of a.
 int dot4_less32(uint q, uint a) {
@@ -30,44 +29,35 @@ int dot4_less32(uint q, uint a) {
   return s;
 }
 
-void main() {
-  const uint row = gl_WorkGroupID.x;
-  const uint token = gl_WorkGroupID.y;
-  const uint lane = gl_LocalInvocationID.x;
-  float sum = 0.0;
-  for (uint b = lane; b < shape.n_blocks; b += 32) {
-    const uint wb = row * shape.n_blocks + b;
-    const uint ab = token * shape.n_blocks + b;
-    int sumi = 0;
-    for (uint h = 0; h < 2; ++h) {
-      // The 128 elements of half h: ql bytes l and 32 + l give elements l, 32 + l (low nibbles)
-      // and 64 + l, 96 + l (high), qh byte l their top two bits in pairs.
-      int s[8] = int[8](0, 0, 0, 0, 0, 0, 0, 0);
-      for (uint i = 0; i < 8; ++i) {
-        const uint lo = wq[wb * 48 + 16 * h + i];
-        const uint hi = wq[wb * 48 + 16 * h + 8 + i];
-        const uint top = wq[wb * 48 + 32 + 8 * h + i];
-        const uint g = i / 4;
-        const uint a = ab * 64 + 32 * h + i;
-        s[g] += dot4_less32((lo & 0x0f0f0f0fu) | ((top & 0x03030303u) << 4), aq[a]);
-        s[g + 2] += dot4_less32((hi & 0x0f0f0f0fu) | (((top >> 2) & 0x03030303u) << 4), aq[a + 8]);
-        s[g + 4] +=
-            dot4_less32(((lo >> 4) & 0x0f0f0f0fu) | (((top >> 4) & 0x03030303u) << 4), aq[a + 16]);
-        s[g + 6] +=
-            dot4_less32(((hi >> 4) & 0x0f0f0f0fu) | (((top >> 6) & 0x03030303u) << 4), aq[a + 24]);
-      }
-      for (uint g = 0; g < 8; ++g) {
-        const uint j = 8 * h + g;
-        sumi += bitfieldExtract(int(ws[wb * 5 + 1 + j / 4]), int(8 * (j % 4)), 8) * s[g];
-      }
+uint n_items() { return shape.n_blocks; }
+
+float block_dot(uint row, uint b, uint token) {
+  const uint wb = row * shape.n_blocks + b;
+  const uint ab = token * shape.n_blocks + b;
+  int sumi = 0;
+  for (uint h = 0; h < 2; ++h) {
+    // The 128 elements of half h: ql bytes l and 32 + l give elements l, 32 + l (low nibbles)
+    // and 64 + l, 96 + l (high), qh byte l their top two bits in pairs.
+    int s[8] = int[8](0, 0, 0, 0, 0, 0, 0, 0);
+    for (uint i = 0; i < 8; ++i) {
+      const uint lo = wq[wb * 48 + 16 * h + i];
+      const uint hi = wq[wb * 48 + 16 * h + 8 + i];
+      const uint top = wq[wb * 48 + 32 + 8 * h + i];
+      const uint g = i / 4;
+      const uint a = ab * 64 + 32 * h + i;
+      s[g] += dot4_less32((lo & 0x0f0f0f0fu) | ((top & 0x03030303u) << 4), aq[a]);
+      s[g + 2] += dot4_less32((hi & 0x0f0f0f0fu) | (((top >> 2) & 0x03030303u) << 4), aq[a + 8]);
+      s[g + 4] +=
+          dot4_less32(((lo >> 4) & 0x0f0f0f0fu) | (((top >> 4) & 0x03030303u) << 4), aq[a + 16]);
+      s[g + 6] +=
+          dot4_less32(((hi >> 4) & 0x0f0f0f0fu) | (((top >> 6) & 0x03030303u) << 4), aq[a + 24]);
     }
-    sum += unpackHalf2x16(ws[wb * 5]).x * ad[ab] * float(sumi);
+    for (uint g = 0; g < 8; ++g) {
+      const uint j = 8 * h + g;
+      sumi += bitfieldExtract(int(ws[wb * 5 + 1 + j / 4]), int(8 * (j % 4)), 8) * s[g];
+    }
   }
-  partial[lane] = sum;
-  barrier();
-  for (uint half_width = 16; half_width > 0; half_width >>= 1) {
-    if (lane < half_width) partial[lane] += partial[lane + half_width];
-    barrier();
-  }
-  if (lane == 0) y[token * shape.rows + shape.row0 + row] = partial[0];
+  return unpackHalf2x16(ws[wb * 5]).x * ad[ab] * float(sumi);
 }
+
+#include "matvec_tiles.glsl"
