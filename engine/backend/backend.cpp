@@ -1,11 +1,31 @@
 #include "backend/backend.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "cpu/cpu_backend.h"
 #include "vulkan/vulkan_backend.h"
 
 namespace engine {
+
+int64_t act_width(const ModelConfig& c, Act a) {
+  switch (a) {
+    case Act::x:
+      return c.dim;
+    case Act::xb:
+      return std::max(c.dim, c.q_dim());
+    case Act::q:
+    case Act::attn:
+      return c.q_dim();
+    case Act::k:
+    case Act::v:
+      return c.kv_dim();
+    case Act::gate:
+    case Act::up:
+      return c.ff_dim;
+  }
+  throw std::logic_error("unknown activation");
+}
 
 DeviceChoice DeviceChoice::parse(const std::string& text) {
   if (text == "cpu") return {};

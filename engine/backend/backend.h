@@ -31,6 +31,10 @@ struct BatchEntry {
 // block output) rows, q/k/v the projections, attn the attention output, gate/up the FFN's.
 enum class Act { x, xb, q, k, v, attn, gate, up };
 
+// The elements of one row of `a`, as a backend sizes it (xb holds the attention output's
+// projection and the normed rows, so the wider of dim and q_dim).
+int64_t act_width(const ModelConfig& config, Act a);
+
 // What Model prepares on the host for a step.
 struct StepInput {
   std::span<const BatchEntry> batch;

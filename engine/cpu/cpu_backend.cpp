@@ -43,25 +43,6 @@ std::vector<float>& CpuBackend::rows(Act a) {
   throw std::logic_error("unknown activation");
 }
 
-int64_t CpuBackend::width(Act a) const {
-  switch (a) {
-    case Act::x:
-      return config_.dim;
-    case Act::xb:
-      return std::max(config_.dim, config_.q_dim());
-    case Act::q:
-    case Act::attn:
-      return config_.q_dim();
-    case Act::k:
-    case Act::v:
-      return config_.kv_dim();
-    case Act::gate:
-    case Act::up:
-      return config_.ff_dim;
-  }
-  throw std::logic_error("unknown activation");
-}
-
 void CpuBackend::wrote(Act a) {
   if (input_of_ == a) input_of_.reset();
 }
@@ -75,7 +56,7 @@ void CpuBackend::begin(const StepInput& step) {
   angles_ = step.angles;
   const auto n = static_cast<int64_t>(batch_.size());
   for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
-    rows(a).resize(n * width(a));
+    rows(a).resize(n * act_width(config_, a));
   }
   std::copy(step.embeddings, step.embeddings + n * config_.dim, x_.begin());
   input_of_.reset();

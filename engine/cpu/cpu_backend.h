@@ -29,7 +29,6 @@ class CpuBackend final : public Backend {
 
  private:
   std::vector<float>& rows(Act a);
-  int64_t width(Act a) const;
   // Records that `a` changed, so the converted matmul input is stale if it was a's.
   void wrote(Act a);
   void norm_rows(const float* x, const std::vector<float>& weight, float* out, int64_t n);

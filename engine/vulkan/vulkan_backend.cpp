@@ -184,25 +184,6 @@ std::unique_ptr<KvStorage> VulkanBackend::new_kv_storage(int32_t n_blocks, int32
   return kv;
 }
 
-int64_t VulkanBackend::width(Act a) const {
-  switch (a) {
-    case Act::x:
-      return config_.dim;
-    case Act::xb:
-      return std::max(config_.dim, config_.q_dim());
-    case Act::q:
-    case Act::attn:
-      return config_.q_dim();
-    case Act::k:
-    case Act::v:
-      return config_.kv_dim();
-    case Act::gate:
-    case Act::up:
-      return config_.ff_dim;
-  }
-  throw std::logic_error("unknown activation");
-}
-
 const Buffer& VulkanBackend::rows(Act a) const { return *acts_.at(a); }
 
 void VulkanBackend::wrote(Act a) {
@@ -216,7 +197,8 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
     cap_blocks_ = std::max(max_blocks, cap_blocks_);
     const int64_t max_cols = std::max<int64_t>({c.dim, c.q_dim(), c.ff_dim});
     for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
-      acts_[a] = std::make_unique<Buffer>(ctx_, cap_n_ * width(a) * 4, Buffer::Memory::device);
+      acts_[a] = std::make_unique<Buffer>(ctx_, cap_n_ * act_width(config_, a) * 4,
+                                          Buffer::Memory::device);
     }
     // Q8_0: 8 quant words a 32-element block; Q8_K: 64 a 256-element block, so 1 word per 4.
     quantized_.quants = std::make_unique<Buffer>(ctx_, cap_n_ * max_cols, Buffer::Memory::device);

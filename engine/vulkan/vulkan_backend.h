@@ -82,7 +82,6 @@ class VulkanBackend final : public Backend {
   // attended positions each.
   void reserve_step(int64_t n, int64_t max_blocks, int64_t max_positions);
   const Buffer& rows(Act a) const;
-  int64_t width(Act a) const;
   void wrote(Act a);
   // Records a dispatch of `name` and a barrier before whatever reads its output.
   template <typename Push>
