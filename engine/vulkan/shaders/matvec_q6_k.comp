@@ -1,6 +1,7 @@
 // out[t * rows + r] = dot(Q6_K weight row r, Q8_K activation row t), both in the device layout
-// (device_layout.h). Per block, as the CPU: integer sums of (q - 32) * a per 16-element group
-// times its signed scale, then d * d_a * sumi. Blocks are the items of matvec_tiles.glsl.
+// (device_layout.h). Per half block of 128 elements (the items of matvec_tiles.glsl): integer sums
+// of (q - 32) * a per 16-element group times its signed scale, then d * d_a * sumi. The CPU scales
+// once per block: the two agree to float rounding.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 
@@ -29,33 +30,33 @@ int dot4_less32(uint q, uint a) {
   return s;
 }
 
-uint n_items() { return shape.n_blocks; }
+// Two items a block, its halves of 128 elements: a 4096-wide row gives each of 32 invocations one.
+uint n_items() { return shape.n_blocks * 2; }
 
-float block_dot(uint row, uint b, uint token) {
-  const uint wb = row * shape.n_blocks + b;
-  const uint ab = token * shape.n_blocks + b;
+float block_dot(uint row, uint item, uint token) {
+  const uint h = item % 2;
+  const uint wb = row * shape.n_blocks + item / 2;
+  const uint ab = token * shape.n_blocks + item / 2;
+  // ql bytes l and 32 + l give elements l, 32 + l (low nibbles) and 64 + l, 96 + l (high) of the
+  // half, qh byte l their top two bits in pairs.
+  int s[8] = int[8](0, 0, 0, 0, 0, 0, 0, 0);
+  for (uint i = 0; i < 8; ++i) {
+    const uint lo = wq[wb * 48 + 16 * h + i];
+    const uint hi = wq[wb * 48 + 16 * h + 8 + i];
+    const uint top = wq[wb * 48 + 32 + 8 * h + i];
+    const uint g = i / 4;
+    const uint a = ab * 64 + 32 * h + i;
+    s[g] += dot4_less32((lo & 0x0f0f0f0fu) | ((top & 0x03030303u) << 4), aq[a]);
+    s[g + 2] += dot4_less32((hi & 0x0f0f0f0fu) | (((top >> 2) & 0x03030303u) << 4), aq[a + 8]);
+    s[g + 4] +=
+        dot4_less32(((lo >> 4) & 0x0f0f0f0fu) | (((top >> 4) & 0x03030303u) << 4), aq[a + 16]);
+    s[g + 6] +=
+        dot4_less32(((hi >> 4) & 0x0f0f0f0fu) | (((top >> 6) & 0x03030303u) << 4), aq[a + 24]);
+  }
   int sumi = 0;
-  for (uint h = 0; h < 2; ++h) {
-    // The 128 elements of half h: ql bytes l and 32 + l give elements l, 32 + l (low nibbles)
-    // and 64 + l, 96 + l (high), qh byte l their top two bits in pairs.
-    int s[8] = int[8](0, 0, 0, 0, 0, 0, 0, 0);
-    for (uint i = 0; i < 8; ++i) {
-      const uint lo = wq[wb * 48 + 16 * h + i];
-      const uint hi = wq[wb * 48 + 16 * h + 8 + i];
-      const uint top = wq[wb * 48 + 32 + 8 * h + i];
-      const uint g = i / 4;
-      const uint a = ab * 64 + 32 * h + i;
-      s[g] += dot4_less32((lo & 0x0f0f0f0fu) | ((top & 0x03030303u) << 4), aq[a]);
-      s[g + 2] += dot4_less32((hi & 0x0f0f0f0fu) | (((top >> 2) & 0x03030303u) << 4), aq[a + 8]);
-      s[g + 4] +=
-          dot4_less32(((lo >> 4) & 0x0f0f0f0fu) | (((top >> 4) & 0x03030303u) << 4), aq[a + 16]);
-      s[g + 6] +=
-          dot4_less32(((hi >> 4) & 0x0f0f0f0fu) | (((top >> 6) & 0x03030303u) << 4), aq[a + 24]);
-    }
-    for (uint g = 0; g < 8; ++g) {
-      const uint j = 8 * h + g;
-      sumi += bitfieldExtract(int(ws[wb * 5 + 1 + j / 4]), int(8 * (j % 4)), 8) * s[g];
-    }
+  for (uint g = 0; g < 8; ++g) {
+    const uint j = 8 * h + g;
+    sumi += bitfieldExtract(int(ws[wb * 5 + 1 + j / 4]), int(8 * (j % 4)), 8) * s[g];
   }
   return unpackHalf2x16(ws[wb * 5]).x * ad[ab] * float(sumi);
 }
