@@ -191,33 +191,45 @@ void VulkanBackend::wrote(Act a) {
 }
 
 void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_positions) {
+  if (n <= cap_n_ && max_blocks <= cap_blocks_ && max_positions <= cap_positions_) return;
   const ModelConfig& c = config_;
-  if (n > cap_n_ || max_blocks > cap_blocks_) {
-    cap_n_ = std::max(n, cap_n_);
-    cap_blocks_ = std::max(max_blocks, cap_blocks_);
-    const int64_t max_cols = std::max<int64_t>({c.dim, c.q_dim(), c.ff_dim});
-    for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
-      acts_[a] = std::make_unique<Buffer>(ctx_, cap_n_ * act_width(config_, a) * 4,
-                                          Buffer::Memory::device);
-    }
-    // Q8_0: 8 quant words a 32-element block; Q8_K: 64 a 256-element block, so 1 word per 4.
-    quantized_.quants = std::make_unique<Buffer>(ctx_, cap_n_ * max_cols, Buffer::Memory::device);
-    quantized_.scales =
-        std::make_unique<Buffer>(ctx_, cap_n_ * (max_cols / 32) * 4, Buffer::Memory::device);
-    quantized_.sums =
-        std::make_unique<Buffer>(ctx_, cap_n_ * (max_cols / 16) * 4, Buffer::Memory::device);
-    angles_ = std::make_unique<Buffer>(ctx_, cap_n_ * c.rope_dim * 4, Buffer::Memory::device);
-    positions_ = std::make_unique<Buffer>(ctx_, cap_n_ * 4, Buffer::Memory::device);
-    tables_ = std::make_unique<Buffer>(ctx_, cap_n_ * cap_blocks_ * 4, Buffer::Memory::device);
-    host_in_ = std::make_unique<Buffer>(ctx_, cap_n_ * (c.dim + c.rope_dim + cap_blocks_ + 1) * 4,
-                                        Buffer::Memory::host);
-    cap_positions_ = 0;
+  const int64_t cap_n = std::max(n, cap_n_), blocks = std::max(max_blocks, cap_blocks_);
+  const int64_t positions = std::max(max_positions, cap_positions_);
+  const int64_t max_cols = std::max<int64_t>({c.dim, c.q_dim(), c.ff_dim});
+  // Bytes of each buffer. Quantized activations: Q8_0 has 8 quant words a 32-element block, Q8_K
+  // 64 a 256-element block, so a byte an element; a scale a 32 elements at most; a sum a 16.
+  std::vector<std::pair<std::unique_ptr<Buffer>*, int64_t>> sizes;
+  for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
+    sizes.push_back({&acts_[a], cap_n * act_width(c, a) * 4});
   }
-  if (max_positions > cap_positions_) {
-    cap_positions_ = max_positions;
-    scores_ = std::make_unique<Buffer>(ctx_, cap_n_ * c.n_heads * cap_positions_ * 4,
-                                       Buffer::Memory::device);
+  sizes.push_back({&quantized_.quants, cap_n * max_cols});
+  sizes.push_back({&quantized_.scales, cap_n * (max_cols / 32) * 4});
+  sizes.push_back({&quantized_.sums, cap_n * (max_cols / 16) * 4});
+  sizes.push_back({&angles_, cap_n * c.rope_dim * 4});
+  sizes.push_back({&positions_, cap_n * 4});
+  sizes.push_back({&tables_, cap_n * blocks * 4});
+  sizes.push_back({&scores_, cap_n * c.n_heads * positions * 4});
+  size_t need = 0;
+  for (const auto& [buffer, bytes] : sizes) need += static_cast<size_t>(bytes);
+  const DeviceInfo& d = ctx_.info();
+  if (used_bytes_ - step_bytes_ + need > d.device_local_bytes) {
+    throw VulkanError("a step of " + std::to_string(n) + " tokens needs " + mib(need) +
+                      " of device memory for its activations; Vulkan device " +
+                      std::to_string(d.index) + " (" + d.name + ") has " +
+                      mib(d.device_local_bytes - (used_bytes_ - step_bytes_)) +
+                      " left after the model and KV cache");
   }
+  for (const auto& [buffer, bytes] : sizes) {
+    buffer->reset();  // the old one goes first, so the two never hold memory together
+    *buffer = std::make_unique<Buffer>(ctx_, static_cast<size_t>(bytes), Buffer::Memory::device);
+  }
+  used_bytes_ = used_bytes_ - step_bytes_ + need;
+  step_bytes_ = need;
+  host_in_ = std::make_unique<Buffer>(ctx_, cap_n * (c.dim + c.rope_dim + blocks + 1) * 4,
+                                      Buffer::Memory::host);
+  cap_n_ = cap_n;
+  cap_blocks_ = blocks;
+  cap_positions_ = positions;
 }
 
 void VulkanBackend::barrier() {

@@ -94,7 +94,8 @@ class VulkanBackend final : public Backend {
 
   Context ctx_;
   const ModelConfig& config_;
-  size_t used_bytes_ = 0;
+  size_t used_bytes_ = 0;  // device memory taken: weights, KV caches, the step's buffers
+  size_t step_bytes_ = 0;  // of which the step's buffers
   std::unordered_map<std::string, std::unique_ptr<ComputePipeline>> pipelines_;
   std::unordered_map<const void*, Matrix> matrices_;                // by &WeightMatrix
   std::unordered_map<const void*, std::unique_ptr<Buffer>> norms_;  // by &std::vector<float>
