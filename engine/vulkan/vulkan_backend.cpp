@@ -75,14 +75,18 @@ VulkanBackend::VulkanBackend(uint32_t index, const ModelConfig& config, const Mo
                       std::to_string(config.head_dim));
   }
   for (const PipelineSpec& p : kPipelines) {
+    // The integer matvecs in their integer-dot build where the device has it (dot4.glsl).
+    const bool int8 = ctx_.int8_dot() && std::string_view(p.name).starts_with("matvec_q");
+    const std::string name = int8 ? std::string(p.name) + "_int8" : p.name;
     pipelines_.emplace(
-        p.name, std::make_unique<ComputePipeline>(ctx_, shader(p.name), p.n_buffers, p.push_bytes));
+        p.name, std::make_unique<ComputePipeline>(ctx_, shader(name), p.n_buffers, p.push_bytes));
   }
   upload_weights(weights);
 }
 
 std::string VulkanBackend::describe() const {
-  return "vulkan:" + std::to_string(ctx_.info().index) + " (" + ctx_.info().name + ")";
+  return "vulkan:" + std::to_string(ctx_.info().index) + " (" + ctx_.info().name +
+         (ctx_.int8_dot() ? ", integer dot products" : "") + ")";
 }
 
 std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string& what) {

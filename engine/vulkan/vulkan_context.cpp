@@ -199,6 +199,23 @@ Context::Context(uint32_t index) {
     dci.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
     dci.queueCreateInfoCount = 1;
     dci.pQueueCreateInfos = &qci;
+    // Integer dot products, where the device has the extension and its feature: the matvec
+    // shaders' _int8 builds use them.
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dot{};
+    dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR;
+    const char* const dot_extension = VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME;
+    if (info_.int8_dot) {
+      VkPhysicalDeviceFeatures2 features{};
+      features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+      features.pNext = &dot;
+      vkGetPhysicalDeviceFeatures2(physical_, &features);
+      int8_dot_ = dot.shaderIntegerDotProduct == VK_TRUE;
+    }
+    if (int8_dot_) {
+      dci.pNext = &dot;
+      dci.enabledExtensionCount = 1;
+      dci.ppEnabledExtensionNames = &dot_extension;
+    }
     check(vkCreateDevice(physical_, &dci, nullptr, &device_), "creating the logical device");
     vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 

@@ -49,6 +49,8 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   const DeviceInfo& info() const { return info_; }
+  // Whether integer dot products (VK_KHR_shader_integer_dot_product) are enabled on the device.
+  bool int8_dot() const { return int8_dot_; }
   VkDevice device() const { return device_; }
   VkPhysicalDevice physical_device() const { return physical_; }
   VkQueue queue() const { return queue_; }
@@ -81,6 +83,7 @@ class Context {
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkCommandBuffer commands_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
+  bool int8_dot_ = false;
   VkPhysicalDeviceMemoryProperties memory_{};
 };
 

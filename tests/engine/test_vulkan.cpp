@@ -311,8 +311,9 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
     const GgmlType at = vec_dot_type(type);
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(c));
-    ComputePipeline matvec(*ctx, shader("matvec_" + lower), at == GgmlType::Q8_K ? 6 : 5,
-                           4 * sizeof(uint32_t));
+    // The portable build, and the integer-dot one where the device has it: the same integers.
+    std::vector<std::string> variants = {"matvec_" + lower};
+    if (ctx->int8_dot()) variants.push_back("matvec_" + lower + "_int8");
     // One block; an odd count of blocks over 37 rows (the rows' F16 scale pairs end half
     // empty); the 7B model's row length.
     for (const auto& [nb, rows, tokens] :
@@ -338,13 +339,19 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
       bindings.push_back(&yb);
       const uint32_t shape[4] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows), 0,
                                  static_cast<uint32_t>(tokens)};
-      ctx->run_now([&](VkCommandBuffer cb) {
-        matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
-                        static_cast<uint32_t>((tokens + 7) / 8));
-      });
-      matvec.release_sets();
-      std::vector<float> y(static_cast<size_t>(rows) * tokens);
-      download(*ctx, yb, 0, y.data(), y.size() * 4);
+      std::vector<std::vector<float>> results;
+      for (const std::string& variant : variants) {
+        ComputePipeline matvec(*ctx, shader(variant), at == GgmlType::Q8_K ? 6 : 5,
+                               4 * sizeof(uint32_t));
+        ctx->run_now([&](VkCommandBuffer cb) {
+          matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
+                          static_cast<uint32_t>((tokens + 7) / 8));
+        });
+        results.emplace_back(static_cast<size_t>(rows) * tokens);
+        download(*ctx, yb, 0, results.back().data(), results.back().size() * 4);
+      }
+      for (size_t v = 1; v < results.size(); ++v) EXPECT_EQ(results[v], results[0]) << variants[v];
+      const std::vector<float>& y = results[0];
 
       for (int t = 0; t < tokens; ++t) {
         const uint8_t* act = a.cpu_rows[t].data();

@@ -27,14 +27,7 @@ layout(push_constant) uniform Shape {
   uint n_tokens;  // activation rows
 } shape;
 
-// Four unsigned bytes of u (after masking) times four signed bytes of a.
-int dot4u(uint u, uint a) {
-  int s = 0;
-  for (int k = 0; k < 4; ++k) {
-    s += int(bitfieldExtract(u, 8 * k, 8)) * bitfieldExtract(int(a), 8 * k, 8);
-  }
-  return s;
-}
+#include "dot4.glsl"
 
 // Eight items a block: a 4096-wide row gives each of 32 invocations four, and neighbouring
 // invocations read neighbouring words.
@@ -57,7 +50,7 @@ float block_dot(uint row, uint item, uint token) {
     // Bit j of qh byte l is the fifth bit of element l of sub-block j.
     q |= ((wq[wb * WORDS + 32 + i] >> j) & 0x01010101u) << 4;
 #endif
-    s += dot4u(q, aq[ab * 64 + 8 * j + i]);
+    s += dot4(q, aq[ab * 64 + 8 * j + i]);
   }
   const int summ = int(m) * (asum[ab * 16 + 2 * j] + asum[ab * 16 + 2 * j + 1]);
   const float da = ad[ab];

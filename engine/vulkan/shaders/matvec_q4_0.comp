@@ -3,6 +3,7 @@
 // (d_w * d_a) * sumi. Blocks are the items of matvec_tiles.glsl.
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_spirv_intrinsics : enable  // dot4.glsl's INT8_DOT build
 
 #define LANES 32
 
@@ -19,14 +20,7 @@ layout(push_constant) uniform Shape {
   uint n_tokens;  // activation rows
 } shape;
 
-// Four nibble values of q (one per byte), each less 8, times four signed bytes of a.
-int dot4_less8(uint q, uint a) {
-  int s = 0;
-  for (int k = 0; k < 4; ++k) {
-    s += (int(bitfieldExtract(q, 8 * k, 8)) - 8) * bitfieldExtract(int(a), 8 * k, 8);
-  }
-  return s;
-}
+#include "dot4.glsl"
 
 uint n_items() { return shape.n_blocks; }
 
@@ -37,8 +31,8 @@ float block_dot(uint row, uint b, uint token) {
   // Byte j's low nibble is element j, its high nibble element j + 16.
   for (uint i = 0; i < 4; ++i) {
     const uint w = wq[w0 + i];
-    sumi += dot4_less8(w & 0x0f0f0f0fu, aq[a0 + i]);
-    sumi += dot4_less8((w >> 4) & 0x0f0f0f0fu, aq[a0 + 4 + i]);
+    sumi += dot4(less(w & 0x0f0f0f0fu, 8), aq[a0 + i]);
+    sumi += dot4(less((w >> 4) & 0x0f0f0f0fu, 8), aq[a0 + 4 + i]);
   }
   const float dw = unpackHalf2x16(wd[row * ((shape.n_blocks + 1) / 2) + b / 2])[b % 2];
   return (dw * ad[token * shape.n_blocks + b]) * float(sumi);

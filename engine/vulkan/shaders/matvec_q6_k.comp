@@ -4,6 +4,7 @@
 // once per block: the two agree to float rounding.
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_spirv_intrinsics : enable  // dot4.glsl's INT8_DOT build
 
 #define LANES 32
 
@@ -21,14 +22,7 @@ layout(push_constant) uniform Shape {
   uint n_tokens;  // activation rows
 } shape;
 
-// Four six-bit values of q, each less 32, times four signed bytes of a.
-int dot4_less32(uint q, uint a) {
-  int s = 0;
-  for (int k = 0; k < 4; ++k) {
-    s += (int(bitfieldExtract(q, 8 * k, 8)) - 32) * bitfieldExtract(int(a), 8 * k, 8);
-  }
-  return s;
-}
+#include "dot4.glsl"
 
 // Two items a block, its halves of 128 elements: a 4096-wide row gives each of 32 invocations one.
 uint n_items() { return shape.n_blocks * 2; }
@@ -46,12 +40,12 @@ float block_dot(uint row, uint item, uint token) {
     const uint top = wq[wb * 48 + 32 + 8 * h + i];
     const uint g = i / 4;
     const uint a = ab * 64 + 32 * h + i;
-    s[g] += dot4_less32((lo & 0x0f0f0f0fu) | ((top & 0x03030303u) << 4), aq[a]);
-    s[g + 2] += dot4_less32((hi & 0x0f0f0f0fu) | (((top >> 2) & 0x03030303u) << 4), aq[a + 8]);
+    s[g] += dot4(less((lo & 0x0f0f0f0fu) | ((top & 0x03030303u) << 4), 32), aq[a]);
+    s[g + 2] += dot4(less((hi & 0x0f0f0f0fu) | (((top >> 2) & 0x03030303u) << 4), 32), aq[a + 8]);
     s[g + 4] +=
-        dot4_less32(((lo >> 4) & 0x0f0f0f0fu) | (((top >> 4) & 0x03030303u) << 4), aq[a + 16]);
+        dot4(less(((lo >> 4) & 0x0f0f0f0fu) | (((top >> 4) & 0x03030303u) << 4), 32), aq[a + 16]);
     s[g + 6] +=
-        dot4_less32(((hi >> 4) & 0x0f0f0f0fu) | (((top >> 6) & 0x03030303u) << 4), aq[a + 24]);
+        dot4(less(((hi >> 4) & 0x0f0f0f0fu) | (((top >> 6) & 0x03030303u) << 4), 32), aq[a + 24]);
   }
   int sumi = 0;
   for (uint g = 0; g < 8; ++g) {

@@ -3,6 +3,7 @@
 // d_w * d_a, as the CPU does. Blocks are the items of matvec_tiles.glsl.
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_spirv_intrinsics : enable  // dot4.glsl's INT8_DOT build
 
 #define LANES 32
 
@@ -19,14 +20,7 @@ layout(push_constant) uniform Shape {
   uint n_tokens;  // activation rows
 } shape;
 
-// The dot product of two words of four signed bytes each.
-int dot4(uint a, uint b) {
-  int s = 0;
-  for (int k = 0; k < 4; ++k) {
-    s += bitfieldExtract(int(a), 8 * k, 8) * bitfieldExtract(int(b), 8 * k, 8);
-  }
-  return s;
-}
+#include "dot4.glsl"
 
 uint n_items() { return shape.n_blocks; }
 
