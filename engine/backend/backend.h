@@ -30,6 +30,8 @@ struct BatchEntry {
 // The step's activations, one row per batch entry: x is the residual stream, xb the normed (or
 // block output) rows, q/k/v the projections, attn the attention output, gate/up the FFN's.
 enum class Act { x, xb, q, k, v, attn, gate, up };
+inline constexpr Act kActs[] = {Act::x, Act::xb,   Act::q,    Act::k,
+                                Act::v, Act::attn, Act::gate, Act::up};
 
 // The elements of one row of `a`, as a backend sizes it (xb holds the attention output's
 // projection and the normed rows, so the wider of dim and q_dim).

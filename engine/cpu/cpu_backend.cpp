@@ -55,7 +55,7 @@ void CpuBackend::begin(const StepInput& step) {
   kv_ = kv;
   angles_ = step.angles;
   const auto n = static_cast<int64_t>(batch_.size());
-  for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
+  for (Act a : kActs) {
     rows(a).resize(n * act_width(config_, a));
   }
   std::copy(step.embeddings, step.embeddings + n * config_.dim, x_.begin());

@@ -89,14 +89,18 @@ std::string VulkanBackend::describe() const {
          (ctx_.int8_dot() ? ", integer dot products" : "") + ")";
 }
 
-std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string& what) {
+void VulkanBackend::check_fits(size_t bytes, const std::string& what) const {
   const DeviceInfo& d = ctx_.info();
   if (used_bytes_ + bytes > d.device_local_bytes) {
-    throw VulkanError(what + " needs " + mib(bytes) + " of device memory, and " + mib(used_bytes_) +
-                      " are already in use of the " + mib(d.device_local_bytes) +
-                      " Vulkan device " + std::to_string(d.index) + " (" + d.name +
-                      ") has: the model does not fit");
+    throw VulkanError(what + " needs " + mib(bytes) + " of device memory; Vulkan device " +
+                      std::to_string(d.index) + " (" + d.name + ") has " +
+                      mib(d.device_local_bytes - used_bytes_) + " left of " +
+                      mib(d.device_local_bytes));
   }
+}
+
+std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string& what) {
+  check_fits(bytes, what);
   auto b = std::make_unique<Buffer>(ctx_, std::max<size_t>(bytes, 4), Buffer::Memory::device);
   used_bytes_ += bytes;
   return b;
@@ -124,11 +128,7 @@ void VulkanBackend::upload_weights(const ModelWeights& weights) {
     }
   }
   count(weights.output);
-  if (total > ctx_.info().device_local_bytes) {
-    throw VulkanError("the model's matrices need " + mib(total) +
-                      " of device memory; Vulkan device " + std::to_string(ctx_.info().index) +
-                      " (" + ctx_.info().name + ") has " + mib(ctx_.info().device_local_bytes));
-  }
+  check_fits(total, "the model's matrices");
   auto add_matrix = [&](const WeightMatrix& w) {
     if (matrices_.count(&w)) return;  // output tied to token_embd is still one matrix
     if (matvec_shader(w.type) == nullptr) {
@@ -174,15 +174,8 @@ void VulkanBackend::upload_weights(const ModelWeights& weights) {
 }
 
 std::unique_ptr<KvStorage> VulkanBackend::new_kv_storage(int32_t n_blocks, int32_t block_size) {
-  const size_t bytes =
-      2 * static_cast<size_t>(config_.n_layers) * n_blocks * block_size * config_.kv_dim() * 2;
-  const DeviceInfo& d = ctx_.info();
-  if (used_bytes_ + bytes > d.device_local_bytes) {
-    throw VulkanError("a KV cache of " + std::to_string(n_blocks) + " blocks needs " + mib(bytes) +
-                      " of device memory; Vulkan device " + std::to_string(d.index) + " (" +
-                      d.name + ") has " + mib(d.device_local_bytes - used_bytes_) +
-                      " left after the model");
-  }
+  const size_t bytes = KvCache::bytes_per_token(config_) * n_blocks * block_size;
+  check_fits(bytes, "a KV cache of " + std::to_string(n_blocks) + " blocks");
   auto kv = std::make_unique<VulkanKvStorage>(ctx_, config_, n_blocks, block_size);
   used_bytes_ += bytes;
   return kv;
@@ -203,7 +196,7 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
   // Bytes of each buffer. Quantized activations: Q8_0 has 8 quant words a 32-element block, Q8_K
   // 64 a 256-element block, so a byte an element; a scale a 32 elements at most; a sum a 16.
   std::vector<std::pair<std::unique_ptr<Buffer>*, int64_t>> sizes;
-  for (Act a : {Act::x, Act::xb, Act::q, Act::k, Act::v, Act::attn, Act::gate, Act::up}) {
+  for (Act a : kActs) {
     sizes.push_back({&acts_[a], cap_n * act_width(c, a) * 4});
   }
   sizes.push_back({&quantized_.quants, cap_n * max_cols});
@@ -215,14 +208,8 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
   sizes.push_back({&scores_, cap_n * c.n_heads * positions * 4});
   size_t need = 0;
   for (const auto& [buffer, bytes] : sizes) need += static_cast<size_t>(bytes);
-  const DeviceInfo& d = ctx_.info();
-  if (used_bytes_ - step_bytes_ + need > d.device_local_bytes) {
-    throw VulkanError("a step of " + std::to_string(n) + " tokens needs " + mib(need) +
-                      " of device memory for its activations; Vulkan device " +
-                      std::to_string(d.index) + " (" + d.name + ") has " +
-                      mib(d.device_local_bytes - (used_bytes_ - step_bytes_)) +
-                      " left after the model and KV cache");
-  }
+  // Capacities only grow, so need >= step_bytes_: the step's buffers are replaced.
+  check_fits(need - step_bytes_, "a step of " + std::to_string(n) + " tokens' activations");
   for (const auto& [buffer, bytes] : sizes) {
     buffer->reset();  // the old one goes first, so the two never hold memory together
     *buffer = std::make_unique<Buffer>(ctx_, static_cast<size_t>(bytes), Buffer::Memory::device);

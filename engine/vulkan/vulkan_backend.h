@@ -77,6 +77,8 @@ class VulkanBackend final : public Backend {
   // A device-local buffer of `bytes`, counted against the device's memory; `what` names it in
   // the error when it does not fit.
   std::unique_ptr<Buffer> allocate(size_t bytes, const std::string& what);
+  // Throws VulkanError unless `bytes` more fit in the device's memory; `what` names them.
+  void check_fits(size_t bytes, const std::string& what) const;
   std::unique_ptr<Buffer> device_copy(const void* data, size_t bytes, const std::string& what);
   // Grows the step's buffers to hold n entries, max_blocks table entries and max_positions
   // attended positions each.
