@@ -19,6 +19,9 @@ KvCache Model::new_kv_cache(int32_t n_blocks, int32_t block_size) {
 }
 
 std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& cache) {
+  if (cache.storage() == nullptr) {
+    throw std::invalid_argument("the KV cache has no storage (make it with Model::new_kv_cache)");
+  }
   const ModelConfig& c = config_;
   const auto n = static_cast<int64_t>(batch.size());
   embeddings_.resize(n * c.dim);
@@ -35,9 +38,6 @@ std::vector<float> Model::forward(std::span<const BatchEntry> batch, KvCache& ca
     dequantize_row(weights_.token_embd.type, weights_.token_embd.row(tok), &embeddings_[t * c.dim],
                    c.dim);
     rope_angles(c.rope_dim, batch[t].pos, c.rope_theta, &angles_[t * c.rope_dim]);
-  }
-  if (cache.storage() == nullptr) {
-    throw std::invalid_argument("the KV cache has no storage (make it with Model::new_kv_cache)");
   }
 
   backend_->begin({batch, cache, embeddings_.data(), angles_.data()});
