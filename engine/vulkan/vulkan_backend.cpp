@@ -1,23 +1,26 @@
 #include "vulkan/vulkan_backend.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
 #include "tensor/quants.h"
 #include "vulkan/device_layout.h"
+#include "vulkan/grids.h"
 #include "vulkan/shaders.h"
 
 namespace engine::vulkan {
 namespace {
 
 constexpr uint32_t kAttentionLanes = 256;  // attention.comp's workgroup: head_dim at most this
-constexpr int64_t kMatvecTile = 8;         // tokens per matvec workgroup: TILE in matvec_tiles.glsl
+constexpr uint32_t kMatvecPush = sizeof(MatvecShape);
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
-uint32_t groups_of(int64_t n, int64_t per_group) {
-  return static_cast<uint32_t>((n + per_group - 1) / per_group);
+// The most bytes one buffer may hold and a binding cover.
+uint64_t max_buffer_bytes(const DeviceInfo& d) {
+  return std::min(d.max_storage_buffer_range, d.max_allocation_bytes);
 }
 
 // Each shader's storage buffers and push-constant bytes.
@@ -27,11 +30,21 @@ struct PipelineSpec {
   uint32_t push_bytes;
 };
 constexpr PipelineSpec kPipelines[] = {
-    {"rms_norm", 3, 8},      {"matvec_f32", 3, 16},  {"matvec_f16", 3, 16},
-    {"matvec_q4_0", 5, 16},  {"matvec_q8_0", 5, 16}, {"matvec_q4_k", 6, 16},
-    {"matvec_q5_k", 6, 16},  {"matvec_q6_k", 6, 16}, {"quantize_q8_0", 3, 4},
-    {"quantize_q8_k", 4, 4}, {"rope", 2, 16},        {"kv_store", 6, 24},
-    {"attention", 7, 40},    {"silu_mul", 2, 4},     {"add", 2, 4},
+    {"rms_norm", 3, 8},
+    {"matvec_f32", 3, kMatvecPush},
+    {"matvec_f16", 3, kMatvecPush},
+    {"matvec_q4_0", 5, kMatvecPush},
+    {"matvec_q8_0", 5, kMatvecPush},
+    {"matvec_q4_k", 6, kMatvecPush},
+    {"matvec_q5_k", 6, kMatvecPush},
+    {"matvec_q6_k", 6, kMatvecPush},
+    {"quantize_q8_0", 3, 4},
+    {"quantize_q8_k", 4, 4},
+    {"rope", 2, 16},
+    {"kv_store", 6, 24},
+    {"attention", 7, 40},
+    {"silu_mul", 2, 4},
+    {"add", 2, 4},
 };
 
 const char* matvec_shader(GgmlType t) {
@@ -58,14 +71,18 @@ const char* matvec_shader(GgmlType t) {
 }  // namespace
 
 VulkanKvStorage::VulkanKvStorage(Context& ctx, const ModelConfig& config, int32_t n_blocks,
-                                 int32_t block_size)
-    : ctx_(ctx), n_blocks_(n_blocks), block_size_(block_size) {
+                                 int32_t block_size, uint64_t id, size_t& used_bytes)
+    : ctx_(ctx), n_blocks_(n_blocks), block_size_(block_size), id_(id), used_bytes_(used_bytes) {
   const size_t bytes = static_cast<size_t>(n_blocks) * block_size * config.kv_dim() * 2;
   for (int32_t l = 0; l < config.n_layers; ++l) {
     keys_.emplace_back(ctx, bytes, Buffer::Memory::device);
     values_.emplace_back(ctx, bytes, Buffer::Memory::device);
   }
+  bytes_ = 2 * bytes * config.n_layers;
+  used_bytes_ += bytes_;
 }
+
+VulkanKvStorage::~VulkanKvStorage() { used_bytes_ -= bytes_; }
 
 VulkanBackend::VulkanBackend(uint32_t index, const ModelConfig& config, const ModelWeights& weights)
     : ctx_(index), config_(config) {
@@ -81,6 +98,7 @@ VulkanBackend::VulkanBackend(uint32_t index, const ModelConfig& config, const Mo
     pipelines_.emplace(
         p.name, std::make_unique<ComputePipeline>(ctx_, shader(name), p.n_buffers, p.push_bytes));
   }
+  cb_ = ctx_.new_command_buffer();
   upload_weights(weights);
 }
 
@@ -108,10 +126,11 @@ std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string&
 
 std::unique_ptr<Buffer> VulkanBackend::device_copy(const void* data, size_t bytes,
                                                    const std::string& what) {
-  if (bytes > ctx_.info().max_storage_buffer_range) {
+  if (bytes > max_buffer_bytes(ctx_.info())) {
     throw VulkanError(what + " is " + mib(bytes) + "; Vulkan device " +
-                      std::to_string(ctx_.info().index) + " binds at most " +
-                      mib(ctx_.info().max_storage_buffer_range) + " (maxStorageBufferRange)");
+                      std::to_string(ctx_.info().index) + " takes buffers of at most " +
+                      mib(max_buffer_bytes(ctx_.info())) +
+                      " (maxStorageBufferRange, maxMemoryAllocationSize)");
   }
   std::unique_ptr<Buffer> b = allocate(bytes, what);
   upload(ctx_, *b, 0, data, bytes);
@@ -136,14 +155,15 @@ void VulkanBackend::upload_weights(const ModelWeights& weights) {
                         ", which the Vulkan shaders do not read");
     }
     const DeviceMatrix d = to_device_layout(w.type, w.data, w.row_stride, w.rows, w.cols);
-    // Each row's quants and scales are contiguous: split at whole rows.
+    // Each row's quants and scales are contiguous: split at whole rows, into parts that a
+    // binding covers and whose row tiles a dispatch reaches.
     const size_t quant_row = d.quants.size() / w.rows * 4, scale_row = d.scales.size() / w.rows * 4;
-    const auto per_part =
-        static_cast<int64_t>(ctx_.info().max_storage_buffer_range / std::max(quant_row, scale_row));
+    const auto per_part = static_cast<int64_t>(
+        std::min<uint64_t>(max_buffer_bytes(ctx_.info()) / std::max(quant_row, scale_row),
+                           uint64_t{ctx_.info().max_groups_x} * kMatvecRows));
     if (per_part == 0) {
-      throw VulkanError(w.name +
-                        ": one row is more than a binding may cover (maxStorageBufferRange " +
-                        mib(ctx_.info().max_storage_buffer_range) + ")");
+      throw VulkanError(w.name + ": one row is more than a buffer may hold (" +
+                        mib(max_buffer_bytes(ctx_.info())) + ")");
     }
     Matrix m{w.type, w.rows, w.cols, {}};
     for (int64_t r0 = 0; r0 < w.rows; r0 += per_part) {
@@ -175,10 +195,16 @@ void VulkanBackend::upload_weights(const ModelWeights& weights) {
 
 std::unique_ptr<KvStorage> VulkanBackend::new_kv_storage(int32_t n_blocks, int32_t block_size) {
   const size_t bytes = KvCache::bytes_per_token(config_) * n_blocks * block_size;
-  check_fits(bytes, "a KV cache of " + std::to_string(n_blocks) + " blocks");
-  auto kv = std::make_unique<VulkanKvStorage>(ctx_, config_, n_blocks, block_size);
-  used_bytes_ += bytes;
-  return kv;
+  const std::string what = "a KV cache of " + std::to_string(n_blocks) + " blocks";
+  check_fits(bytes, what);
+  // One buffer for each layer's keys and one for its values.
+  if (bytes / (2 * config_.n_layers) > max_buffer_bytes(ctx_.info())) {
+    throw VulkanError(what + " needs " + mib(bytes / (2 * config_.n_layers)) +
+                      " per layer for keys; Vulkan device " + std::to_string(ctx_.info().index) +
+                      " takes buffers of at most " + mib(max_buffer_bytes(ctx_.info())));
+  }
+  return std::make_unique<VulkanKvStorage>(ctx_, config_, n_blocks, block_size, next_kv_id_++,
+                                           used_bytes_);
 }
 
 const Buffer& VulkanBackend::rows(Act a) const { return *acts_.at(a); }
@@ -190,8 +216,13 @@ void VulkanBackend::wrote(Act a) {
 void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_positions) {
   if (n <= cap_n_ && max_blocks <= cap_blocks_ && max_positions <= cap_positions_) return;
   const ModelConfig& c = config_;
-  const int64_t cap_n = std::max(n, cap_n_), blocks = std::max(max_blocks, cap_blocks_);
-  const int64_t positions = std::max(max_positions, cap_positions_);
+  // Tables and positions grow by doubling: a decoding sequence needs one more position each
+  // step, and buffers kept through many steps keep their recorded commands valid.
+  const int64_t cap_n = std::max(n, cap_n_);
+  const int64_t blocks =
+      std::max<int64_t>(std::bit_ceil(static_cast<uint64_t>(max_blocks)), cap_blocks_);
+  const int64_t positions =
+      std::max<int64_t>(std::bit_ceil(static_cast<uint64_t>(max_positions)), cap_positions_);
   const int64_t max_cols = std::max<int64_t>({c.dim, c.q_dim(), c.ff_dim});
   // Bytes of each buffer. Quantized activations: Q8_0 has 8 quant words a 32-element block, Q8_K
   // 64 a 256-element block, so a byte an element; a scale a 32 elements at most; a sum a 16.
@@ -207,7 +238,15 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
   sizes.push_back({&tables_, cap_n * blocks * 4});
   sizes.push_back({&scores_, cap_n * c.n_heads * positions * 4});
   size_t need = 0;
-  for (const auto& [buffer, bytes] : sizes) need += static_cast<size_t>(bytes);
+  for (const auto& [buffer, bytes] : sizes) {
+    if (static_cast<uint64_t>(bytes) > max_buffer_bytes(ctx_.info())) {
+      throw VulkanError("a step of " + std::to_string(n) + " tokens over " +
+                        std::to_string(max_positions) + " positions needs a buffer of " +
+                        mib(bytes) + "; Vulkan device " + std::to_string(ctx_.info().index) +
+                        " takes buffers of at most " + mib(max_buffer_bytes(ctx_.info())));
+    }
+    need += static_cast<size_t>(bytes);
+  }
   // Capacities only grow, so need >= step_bytes_: the step's buffers are replaced.
   check_fits(need - step_bytes_, "a step of " + std::to_string(n) + " tokens' activations");
   for (const auto& [buffer, bytes] : sizes) {
@@ -217,7 +256,8 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
   used_bytes_ = used_bytes_ - step_bytes_ + need;
   step_bytes_ = need;
   host_in_ = std::make_unique<Buffer>(ctx_, cap_n * (c.dim + c.rope_dim + blocks + 1) * 4,
-                                      Buffer::Memory::host);
+                                      Buffer::Memory::upload);
+  recorded_.reset();  // its commands name the old buffers
   cap_n_ = cap_n;
   cap_blocks_ = blocks;
   cap_positions_ = positions;
@@ -242,6 +282,14 @@ void VulkanBackend::dispatch(const char* name, std::initializer_list<const Buffe
   barrier();
 }
 
+template <typename Push>
+void VulkanBackend::dispatch_elements(const char* name,
+                                      std::initializer_list<const Buffer*> buffers,
+                                      const Push& push, int64_t items, int64_t per_group) {
+  const Grid g = spread(items, per_group, ctx_.info().max_groups_x);
+  dispatch(name, buffers, push, g.x, g.y);
+}
+
 void VulkanBackend::begin(const StepInput& step) {
   const auto* kv = dynamic_cast<const VulkanKvStorage*>(step.cache.storage());
   if (kv == nullptr || &kv->context() != &ctx_) {
@@ -255,31 +303,49 @@ void VulkanBackend::begin(const StepInput& step) {
     const int64_t first = c.sliding_window > 0 ? std::max(0, e.pos - c.sliding_window + 1) : 0;
     max_positions = std::max<int64_t>(max_positions, e.pos - first + 1);
   }
-  // Nothing is in flight between steps: the last step's descriptor sets can go back.
-  for (auto& [name, p] : pipelines_) p->release_sets();
+  // The tokens are a dimension of some dispatches' grids (rms_norm's x, attention's y).
+  const uint32_t most = std::min(ctx_.info().max_groups_x, ctx_.info().max_groups_y);
+  if (n > most) {
+    throw VulkanError("a step of " + std::to_string(n) + " tokens is more than Vulkan device " +
+                      std::to_string(ctx_.info().index) +
+                      " runs at once (maxComputeWorkGroupCount " + std::to_string(most) + ")");
+  }
   reserve_step(n, max_blocks, max_positions);
   n_ = n;
-  max_blocks_ = max_blocks;
-  max_positions_ = max_positions;
   kv_ = kv;
   quantized_of_.reset();
+  shape_ = {n, kv->id(), {}};
+  for (const BatchEntry& e : step.batch) shape_.want_logits.push_back(e.want_logits);
+  replaying_ = recorded_ == shape_;
 
   // The host's inputs in one staging buffer: embeddings, angles, tables, positions.
   auto* in = static_cast<uint8_t*>(host_in_->mapped());
   const size_t emb_bytes = n * c.dim * 4, angle_bytes = n * c.rope_dim * 4;
-  const size_t table_bytes = n * max_blocks * 4, pos_bytes = n * 4;
+  // Each token's table row is cap_blocks_ long, whatever the step's longest table.
+  const int64_t stride = cap_blocks_;
+  const size_t table_bytes = n * stride * 4, pos_bytes = n * 4;
   std::memcpy(in, step.embeddings, emb_bytes);
   std::memcpy(in + emb_bytes, step.angles, angle_bytes);
   auto* tables = reinterpret_cast<int32_t*>(in + emb_bytes + angle_bytes);
   auto* positions = reinterpret_cast<int32_t*>(in + emb_bytes + angle_bytes + table_bytes);
   for (int64_t t = 0; t < n; ++t) {
     const std::vector<int32_t>& table = step.cache.block_table(step.batch[t].seq);
-    std::fill(tables + t * max_blocks, tables + (t + 1) * max_blocks, 0);
-    std::copy(table.begin(), table.end(), tables + t * max_blocks);
+    std::fill(tables + t * stride, tables + (t + 1) * stride, 0);
+    std::copy(table.begin(), table.end(), tables + t * stride);
     positions[t] = step.batch[t].pos;
   }
 
-  cb_ = ctx_.begin_commands();
+  if (replaying_) {
+    ++replayed_steps_;
+    return;
+  }
+  // Nothing is in flight between steps: the recording's descriptor sets can go back.
+  recorded_.reset();
+  for (auto& [name, p] : pipelines_) p->release_sets();
+  check(vkResetCommandBuffer(cb_, 0), "resetting the step's command buffer");
+  VkCommandBufferBeginInfo bi{};
+  bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  check(vkBeginCommandBuffer(cb_, &bi), "beginning the step's command buffer");
   const VkBufferCopy copies[] = {{0, 0, emb_bytes},
                                  {emb_bytes, 0, angle_bytes},
                                  {emb_bytes + angle_bytes, 0, table_bytes},
@@ -301,6 +367,7 @@ void VulkanBackend::record_rms_norm(const Buffer& in, int64_t n, const std::vect
 }
 
 void VulkanBackend::rms_norm(Act in, const std::vector<float>& weight, Act out) {
+  if (replaying_) return;
   record_rms_norm(rows(in), n_, weight, rows(out));
   wrote(out);
 }
@@ -316,61 +383,62 @@ void VulkanBackend::record_matmul(const Matrix& m, Act in_act, const Buffer& in,
   if (!floats && quantized_of_ != std::pair{in_act, act_type}) {
     const uint32_t n_blocks = static_cast<uint32_t>(n * m.cols / block);
     if (act_type == GgmlType::Q8_K) {
-      dispatch("quantize_q8_k", {&in, q.quants.get(), q.scales.get(), q.sums.get()}, n_blocks,
-               groups_of(n_blocks, 64));
+      dispatch_elements("quantize_q8_k", {&in, q.quants.get(), q.scales.get(), q.sums.get()},
+                        n_blocks, n_blocks, 64);
     } else {
-      dispatch("quantize_q8_0", {&in, q.quants.get(), q.scales.get()}, n_blocks,
-               groups_of(n_blocks, 64));
+      dispatch_elements("quantize_q8_0", {&in, q.quants.get(), q.scales.get()}, n_blocks, n_blocks,
+                        64);
     }
     quantized_of_ = std::pair{in_act, act_type};
   }
-  // Workgroups of one row by up to kMatvecTile tokens (matvec_tiles.glsl).
-  const uint32_t tiles = groups_of(n, kMatvecTile);
   for (const Matrix::Part& p : m.parts) {
     // F32 and F16 take elements per row, the others blocks.
-    const uint32_t shape[4] = {static_cast<uint32_t>(floats ? m.cols : m.cols / block),
-                               static_cast<uint32_t>(m.rows), static_cast<uint32_t>(p.row0),
-                               tokens};
-    const auto rows = static_cast<uint32_t>(p.rows);
+    const MatvecShape shape{static_cast<uint32_t>(floats ? m.cols : m.cols / block),
+                            static_cast<uint32_t>(m.rows), static_cast<uint32_t>(p.row0), tokens,
+                            static_cast<uint32_t>(p.rows)};
+    const Grid g = matvec_grid(shape);
     if (floats) {
-      dispatch(shader, {p.quants.get(), &in, &out}, shape, rows, tiles);
+      dispatch(shader, {p.quants.get(), &in, &out}, shape, g.x, g.y);
     } else if (act_type == GgmlType::Q8_K) {
       dispatch(shader,
                {p.quants.get(), p.scales.get(), q.quants.get(), q.scales.get(), q.sums.get(), &out},
-               shape, rows, tiles);
+               shape, g.x, g.y);
     } else {
       dispatch(shader, {p.quants.get(), p.scales.get(), q.quants.get(), q.scales.get(), &out},
-               shape, rows, tiles);
+               shape, g.x, g.y);
     }
   }
 }
 
 void VulkanBackend::matmul(const WeightMatrix& w, Act in, Act out) {
+  if (replaying_) return;
   record_matmul(matrices_.at(&w), in, rows(in), n_, rows(out));
   wrote(out);
 }
 
 void VulkanBackend::rope_and_store_kv(int32_t layer) {
+  if (replaying_) return;
   const ModelConfig& c = config_;
   for (auto [a, heads] : {std::pair{Act::q, c.n_heads}, {Act::k, c.n_kv_heads}}) {
     const uint32_t push[4] = {static_cast<uint32_t>(n_), static_cast<uint32_t>(heads),
                               static_cast<uint32_t>(c.head_dim), static_cast<uint32_t>(c.rope_dim)};
-    dispatch("rope", {&rows(a), angles_.get()}, push, groups_of(n_ * heads * c.rope_dim / 2, 64));
+    dispatch_elements("rope", {&rows(a), angles_.get()}, push, n_ * heads * c.rope_dim / 2, 64);
     wrote(a);
   }
   const uint32_t push[6] = {0,
                             static_cast<uint32_t>(kv_->n_blocks()),
                             static_cast<uint32_t>(kv_->block_size()),
                             static_cast<uint32_t>(c.kv_dim()),
-                            static_cast<uint32_t>(max_blocks_),
+                            static_cast<uint32_t>(cap_blocks_),
                             static_cast<uint32_t>(n_)};
-  dispatch("kv_store",
-           {&rows(Act::k), &rows(Act::v), &kv_->keys(layer), &kv_->values(layer), tables_.get(),
-            positions_.get()},
-           push, groups_of(n_ * c.kv_dim() / 2, 64));
+  dispatch_elements("kv_store",
+                    {&rows(Act::k), &rows(Act::v), &kv_->keys(layer), &kv_->values(layer),
+                     tables_.get(), positions_.get()},
+                    push, n_ * c.kv_dim() / 2, 64);
 }
 
 void VulkanBackend::attention(int32_t layer) {
+  if (replaying_) return;
   const ModelConfig& c = config_;
   const uint32_t push[10] = {0,
                              static_cast<uint32_t>(kv_->n_blocks()),
@@ -379,25 +447,27 @@ void VulkanBackend::attention(int32_t layer) {
                              static_cast<uint32_t>(c.head_dim),
                              static_cast<uint32_t>(c.n_heads),
                              static_cast<uint32_t>(c.n_kv_heads),
-                             static_cast<uint32_t>(max_blocks_),
+                             static_cast<uint32_t>(cap_blocks_),
                              static_cast<uint32_t>(cap_positions_),
                              static_cast<uint32_t>(std::max(0, c.sliding_window))};
   dispatch("attention",
            {&rows(Act::q), &kv_->keys(layer), &kv_->values(layer), tables_.get(), positions_.get(),
             scores_.get(), &rows(Act::attn)},
-           push, static_cast<uint32_t>(n_ * c.n_heads));
+           push, static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(n_));
   wrote(Act::attn);
 }
 
 void VulkanBackend::silu_mul() {
+  if (replaying_) return;
   const uint32_t n = static_cast<uint32_t>(n_ * config_.ff_dim);
-  dispatch("silu_mul", {&rows(Act::gate), &rows(Act::up)}, n, groups_of(n, 256));
+  dispatch_elements("silu_mul", {&rows(Act::gate), &rows(Act::up)}, n, n, 256);
   wrote(Act::gate);
 }
 
 void VulkanBackend::add_to_x(Act from) {
+  if (replaying_) return;
   const uint32_t n = static_cast<uint32_t>(n_ * config_.dim);
-  dispatch("add", {&rows(Act::x), &rows(from)}, n, groups_of(n, 256));
+  dispatch_elements("add", {&rows(Act::x), &rows(from)}, n, n, 256);
   wrote(Act::x);
 }
 
@@ -406,11 +476,24 @@ std::vector<float> VulkanBackend::logits(const std::vector<float>& norm, const W
   const auto n_rows = static_cast<int64_t>(rows.size());
   const Matrix& m = matrices_.at(&output);
   std::vector<float> out(n_rows * m.rows);
+  if (replaying_) {
+    ctx_.run(cb_);
+    if (n_rows > 0) std::memcpy(out.data(), host_logits_->mapped(), out.size() * 4);
+    return out;
+  }
   if (n_rows > cap_logit_rows_) {
-    cap_logit_rows_ = n_rows;
+    const auto device_bytes = [&](int64_t n) {
+      return static_cast<size_t>(n) * (config_.dim + m.rows) * 4;
+    };
+    check_fits(device_bytes(n_rows) - device_bytes(cap_logit_rows_),
+               std::to_string(n_rows) + " rows of logits");
+    gathered_.reset();
+    logits_.reset();
     gathered_ = std::make_unique<Buffer>(ctx_, n_rows * config_.dim * 4, Buffer::Memory::device);
     logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::device);
-    host_logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::host);
+    used_bytes_ += device_bytes(n_rows) - device_bytes(cap_logit_rows_);
+    cap_logit_rows_ = n_rows;
+    host_logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::readback);
   }
   if (n_rows > 0) {
     const size_t row_bytes = config_.dim * 4;
@@ -426,9 +509,11 @@ std::vector<float> VulkanBackend::logits(const std::vector<float>& norm, const W
     record_matmul(m, Act::xb, normed, n_rows, *logits_);
     const VkBufferCopy back{0, 0, out.size() * 4};
     vkCmdCopyBuffer(cb_, logits_->handle(), host_logits_->handle(), 1, &back);
+    transfers_to_host(cb_);
   }
-  ctx_.submit_and_wait();
-  cb_ = VK_NULL_HANDLE;
+  check(vkEndCommandBuffer(cb_), "ending the step's command buffer");
+  recorded_ = shape_;
+  ctx_.run(cb_);
   if (n_rows > 0) std::memcpy(out.data(), host_logits_->mapped(), out.size() * 4);
   return out;
 }

@@ -20,15 +20,17 @@ Buffer::Buffer(Context& ctx, size_t bytes, Memory memory) : device_(ctx.device()
       memory == Memory::device
           ? VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
           : VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  const VkMemoryPropertyFlags preferred =
+      memory == Memory::readback ? VK_MEMORY_PROPERTY_HOST_CACHED_BIT : 0;
   VkMemoryAllocateInfo ai{};
   ai.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
   ai.allocationSize = req.size;
   VkResult r = VK_SUCCESS;
   try {
-    ai.memoryTypeIndex = ctx.memory_type(req.memoryTypeBits, flags);
+    ai.memoryTypeIndex = ctx.memory_type(req.memoryTypeBits, flags, preferred);
     r = vkAllocateMemory(device_, &ai, nullptr, &memory_);
     if (r == VK_SUCCESS) r = vkBindBufferMemory(device_, buffer_, memory_, 0);
-    if (r == VK_SUCCESS && memory == Memory::host) {
+    if (r == VK_SUCCESS && memory != Memory::device) {
       r = vkMapMemory(device_, memory_, 0, VK_WHOLE_SIZE, 0, &mapped_);
     }
     check(r, ("allocating " + std::to_string(bytes) + " bytes of " +
@@ -53,8 +55,17 @@ Buffer::~Buffer() {
   if (memory_ != VK_NULL_HANDLE) vkFreeMemory(device_, memory_, nullptr);
 }
 
+void transfers_to_host(VkCommandBuffer cb) {
+  VkMemoryBarrier mb{};
+  mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  mb.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0,
+                       nullptr, 0, nullptr);
+}
+
 void upload(Context& ctx, const Buffer& dst, size_t offset, const void* src, size_t bytes) {
-  Buffer staging(ctx, bytes, Buffer::Memory::host);
+  Buffer staging(ctx, bytes, Buffer::Memory::upload);
   std::memcpy(staging.mapped(), src, bytes);
   ctx.run_now([&](VkCommandBuffer cb) {
     const VkBufferCopy region{0, offset, bytes};
@@ -63,10 +74,11 @@ void upload(Context& ctx, const Buffer& dst, size_t offset, const void* src, siz
 }
 
 void download(Context& ctx, const Buffer& src, size_t offset, void* dst, size_t bytes) {
-  Buffer staging(ctx, bytes, Buffer::Memory::host);
+  Buffer staging(ctx, bytes, Buffer::Memory::readback);
   ctx.run_now([&](VkCommandBuffer cb) {
     const VkBufferCopy region{offset, 0, bytes};
     vkCmdCopyBuffer(cb, src.handle(), staging.handle(), 1, &region);
+    transfers_to_host(cb);
   });
   std::memcpy(dst, staging.mapped(), bytes);
 }

@@ -102,6 +102,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.type = type_name(props.deviceType);
   info.api_version = props.apiVersion;
   info.max_storage_buffer_range = props.limits.maxStorageBufferRange;
+  info.max_groups_x = props.limits.maxComputeWorkGroupCount[0];
+  info.max_groups_y = props.limits.maxComputeWorkGroupCount[1];
 
   VkPhysicalDeviceMaintenance3Properties m3{};
   m3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
@@ -186,6 +188,12 @@ Context::Context(uint32_t index) {
       throw VulkanError("Vulkan device " + std::to_string(index) + " (" + info_.name +
                         ") has no compute queue");
     }
+    if (info_.api_version < VK_API_VERSION_1_2) {
+      throw VulkanError(
+          "Vulkan device " + std::to_string(index) + " (" + info_.name + ") supports Vulkan " +
+          std::to_string(VK_API_VERSION_MAJOR(info_.api_version)) + "." +
+          std::to_string(VK_API_VERSION_MINOR(info_.api_version)) + "; the engine needs 1.2");
+    }
     queue_family_ = static_cast<uint32_t>(family);
     vkGetPhysicalDeviceMemoryProperties(physical_, &memory_);
 
@@ -224,12 +232,7 @@ Context::Context(uint32_t index) {
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     pci.queueFamilyIndex = queue_family_;
     check(vkCreateCommandPool(device_, &pci, nullptr, &command_pool_), "creating a command pool");
-    VkCommandBufferAllocateInfo ai{};
-    ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
-    ai.commandPool = command_pool_;
-    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    ai.commandBufferCount = 1;
-    check(vkAllocateCommandBuffers(device_, &ai, &commands_), "allocating a command buffer");
+    commands_ = new_command_buffer();
     VkFenceCreateInfo fci{};
     fci.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
     check(vkCreateFence(device_, &fci, nullptr, &fence_), "creating a fence");
@@ -253,10 +256,11 @@ void Context::release() {
   command_pool_ = VK_NULL_HANDLE;
 }
 
-uint32_t Context::memory_type(uint32_t allowed, VkMemoryPropertyFlags required) const {
-  for (uint32_t i = 0; i < memory_.memoryTypeCount; ++i) {
-    if ((allowed & (1u << i)) && (memory_.memoryTypes[i].propertyFlags & required) == required) {
-      return i;
+uint32_t Context::memory_type(uint32_t allowed, VkMemoryPropertyFlags required,
+                              VkMemoryPropertyFlags preferred) const {
+  for (const VkMemoryPropertyFlags want : {required | preferred, required}) {
+    for (uint32_t i = 0; i < memory_.memoryTypeCount; ++i) {
+      if ((allowed & (1u << i)) && (memory_.memoryTypes[i].propertyFlags & want) == want) return i;
     }
   }
   throw VulkanError("Vulkan device " + info_.name +
@@ -274,10 +278,25 @@ VkCommandBuffer Context::begin_commands() {
 
 void Context::submit_and_wait() {
   check(vkEndCommandBuffer(commands_), "ending a command buffer");
+  run(commands_);
+}
+
+VkCommandBuffer Context::new_command_buffer() {
+  VkCommandBufferAllocateInfo ai{};
+  ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+  ai.commandPool = command_pool_;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = 1;
+  VkCommandBuffer cb = VK_NULL_HANDLE;
+  check(vkAllocateCommandBuffers(device_, &ai, &cb), "allocating a command buffer");
+  return cb;
+}
+
+void Context::run(VkCommandBuffer cb) {
   VkSubmitInfo si{};
   si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
   si.commandBufferCount = 1;
-  si.pCommandBuffers = &commands_;
+  si.pCommandBuffers = &cb;
   check(vkQueueSubmit(queue_, 1, &si, fence_), "submitting commands");
   const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
   vkResetFences(device_, 1, &fence_);

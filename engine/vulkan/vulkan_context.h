@@ -31,6 +31,8 @@ struct DeviceInfo {
   uint64_t device_local_bytes = 0;        // the largest device-local heap
   uint64_t max_storage_buffer_range = 0;  // the most bytes one storage-buffer binding may cover
   uint64_t max_allocation_bytes = 0;      // the largest single allocation
+  uint32_t max_groups_x = 0;              // maxComputeWorkGroupCount[0] and [1]
+  uint32_t max_groups_y = 0;
   bool has_compute_queue = false;
   bool int8_dot = false;            // VK_KHR_shader_integer_dot_product
   bool cooperative_matrix = false;  // VK_KHR_cooperative_matrix
@@ -42,7 +44,8 @@ std::vector<DeviceInfo> list_devices();
 class Context {
  public:
   // Opens device `index` of list_devices(). Throws VulkanError saying which devices exist when
-  // there is none, the index is out of range or the device has no compute queue.
+  // there is none, the index is out of range, or why the device cannot be used: no compute
+  // queue, or Vulkan older than 1.2 (the shaders' SPIR-V is 1.5).
   explicit Context(uint32_t index);
   ~Context();
   Context(const Context&) = delete;
@@ -56,8 +59,10 @@ class Context {
   VkQueue queue() const { return queue_; }
   VkCommandPool command_pool() const { return command_pool_; }
 
-  // A memory type index with all of `required` among `allowed` (a resource's memoryTypeBits).
-  uint32_t memory_type(uint32_t allowed, VkMemoryPropertyFlags required) const;
+  // A memory type index with all of `required` among `allowed` (a resource's memoryTypeBits),
+  // one that also has `preferred` where there is one.
+  uint32_t memory_type(uint32_t allowed, VkMemoryPropertyFlags required,
+                       VkMemoryPropertyFlags preferred = 0) const;
 
   // Records commands with `record`, submits them and waits until they have run.
   template <typename Record>
@@ -67,10 +72,16 @@ class Context {
     submit_and_wait();
   }
 
-  // The context's one command buffer, allocated once and reset here for each use: begins
+  // The context's own command buffer, allocated once and reset here for each use: begins
   // recording into it. submit_and_wait() runs what was recorded and returns when it has run.
   VkCommandBuffer begin_commands();
   void submit_and_wait();
+
+  // Another command buffer of the context's pool, for a caller that records it once and runs it
+  // many times with run(). It lives as long as the context.
+  VkCommandBuffer new_command_buffer();
+  // Runs recorded (ended) commands and returns when they have run.
+  void run(VkCommandBuffer cb);
 
  private:
   void release();

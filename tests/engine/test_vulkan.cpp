@@ -23,6 +23,7 @@
 #include "tensor/quants.h"
 #include "vulkan/compute_pipeline.h"
 #include "vulkan/device_layout.h"
+#include "vulkan/grids.h"
 #include "vulkan/shaders.h"
 #include "vulkan/vulkan_buffer.h"
 #include "vulkan/vulkan_context.h"
@@ -119,11 +120,11 @@ TEST(VulkanKernels, MatvecF32MatchesTheCpuOnAwkwardShapes) {
     std::vector<float> w(static_cast<size_t>(n) * rows), x(static_cast<size_t>(n) * tokens);
     for (float& v : w) v = dist(rng);
     for (float& v : x) v = dist(rng);
-    const uint32_t shape[4] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0,
-                               static_cast<uint32_t>(tokens)};
+    const MatvecShape shape{static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0,
+                            static_cast<uint32_t>(tokens), static_cast<uint32_t>(rows)};
     const std::vector<float> y =
         run_shader(*ctx, "matvec_f32", {w, x, std::vector<float>(rows * tokens)}, shape,
-                   static_cast<uint32_t>(rows), static_cast<uint32_t>((tokens + 7) / 8))[2];
+                   matvec_grid(shape).x, matvec_grid(shape).y)[2];
     for (int t = 0; t < tokens; ++t) {
       for (int r = 0; r < rows; ++r) {
         double want = 0.0, mag = 0.0;
@@ -337,16 +338,14 @@ TEST(VulkanKernels, QuantizedMatvecsMatchTheCpuReference) {
       std::vector<const Buffer*> bindings = {&wq, &ws};
       for (const Buffer& b : a.buffers) bindings.push_back(&b);
       bindings.push_back(&yb);
-      const uint32_t shape[4] = {static_cast<uint32_t>(nb), static_cast<uint32_t>(rows), 0,
-                                 static_cast<uint32_t>(tokens)};
+      const MatvecShape shape{static_cast<uint32_t>(nb), static_cast<uint32_t>(rows), 0,
+                              static_cast<uint32_t>(tokens), static_cast<uint32_t>(rows)};
+      const Grid groups = matvec_grid(shape);
       std::vector<std::vector<float>> results;
       for (const std::string& variant : variants) {
-        ComputePipeline matvec(*ctx, shader(variant), at == GgmlType::Q8_K ? 6 : 5,
-                               4 * sizeof(uint32_t));
-        ctx->run_now([&](VkCommandBuffer cb) {
-          matvec.dispatch(cb, bindings, shape, static_cast<uint32_t>(rows),
-                          static_cast<uint32_t>((tokens + 7) / 8));
-        });
+        ComputePipeline matvec(*ctx, shader(variant), at == GgmlType::Q8_K ? 6 : 5, sizeof(shape));
+        ctx->run_now(
+            [&](VkCommandBuffer cb) { matvec.dispatch(cb, bindings, &shape, groups.x, groups.y); });
         results.emplace_back(static_cast<size_t>(rows) * tokens);
         download(*ctx, yb, 0, results.back().data(), results.back().size() * 4);
       }
@@ -385,11 +384,11 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
                                              static_cast<size_t>(n) * 2, rows, n);
     std::vector<float> words(dm.quants.size());
     std::memcpy(words.data(), dm.quants.data(), words.size() * 4);
-    const uint32_t shape[4] = {static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0,
-                               static_cast<uint32_t>(tokens)};
+    const MatvecShape shape{static_cast<uint32_t>(n), static_cast<uint32_t>(rows), 0,
+                            static_cast<uint32_t>(tokens), static_cast<uint32_t>(rows)};
     const std::vector<float> y =
         run_shader(*ctx, "matvec_f16", {words, x, std::vector<float>(rows * tokens)}, shape,
-                   static_cast<uint32_t>(rows), static_cast<uint32_t>((tokens + 7) / 8))[2];
+                   matvec_grid(shape).x, matvec_grid(shape).y)[2];
     for (int t = 0; t < tokens; ++t) {
       std::vector<uint16_t> xh(n);
       for (int i = 0; i < n; ++i) xh[i] = fp32_to_fp16(x[t * n + i]);
@@ -404,6 +403,29 @@ TEST(VulkanKernels, MatvecF16MatchesTheCpu) {
             << "row " << r << " token " << t;
       }
     }
+  }
+}
+
+// The one-dimensional shaders take their index from a grid spread over y (grid.glsl): every
+// element once and none past the end, however the grid is split.
+TEST(VulkanKernels, SpreadGridsCoverEveryElementOnce) {
+  std::unique_ptr<Context> ctx = first_device();
+  if (!ctx) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  const int n = 1000;  // four workgroups of 256, the last one part empty
+  std::vector<float> x(n), y(n);
+  for (int i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(i);
+    y[i] = 0.5f * static_cast<float>(i) + 1.0f;
+  }
+  for (uint32_t max_x : {1u, 3u, 4u, ctx->info().max_groups_x}) {
+    SCOPED_TRACE("at most " + std::to_string(max_x) + " workgroups along x");
+    const Grid g = spread(n, 256, max_x);
+    EXPECT_LE(g.x, max_x);
+    EXPECT_GE(static_cast<int64_t>(g.x) * g.y * 256, n);
+    EXPECT_LT(static_cast<int64_t>(g.x) * (g.y - 1) * 256, n);
+    const std::vector<float> sum =
+        run_shader(*ctx, "add", {x, y}, static_cast<uint32_t>(n), g.x, g.y)[0];
+    for (int i = 0; i < n; ++i) ASSERT_EQ(sum[i], x[i] + y[i]) << "element " << i;
   }
 }
 
@@ -535,7 +557,8 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
     ComputePipeline attention_shader(*ctx, shader("attention"), 7, sizeof(push));
     const Buffer* bindings[] = {&qb, &kb, &vb, &tb, &pb, &sb, &ob};
     ctx->run_now([&](VkCommandBuffer cb) {
-      attention_shader.dispatch(cb, bindings, push, static_cast<uint32_t>(tokens * c.n_heads));
+      attention_shader.dispatch(cb, bindings, push, static_cast<uint32_t>(c.n_heads),
+                                static_cast<uint32_t>(tokens));
     });
     std::vector<float> got(q.size());
     download(*ctx, ob, 0, got.data(), got.size() * 4);

@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "pull_test_process.h"
 #include "small_model.h"
+#include "vulkan/vulkan_backend.h"
 #include "vulkan/vulkan_context.h"
 
 using namespace engine;
@@ -180,6 +181,48 @@ TEST(VulkanModelSplit, AMatrixLargerThanOneBindingIsSplitOverSeveral) {
   }
 }
 
+// A step of the same shape as the last (a decode step, mostly) runs the recorded commands again
+// with its own inputs: its logits are, bit for bit, those of the same step recorded afresh.
+TEST(VulkanModelReplay, ReplayedStepsGiveTheLogitsOfRecordedOnes) {
+  const std::optional<uint32_t> device = compute_device();
+  if (!device) GTEST_SKIP() << "no Vulkan device with a compute queue";
+  const std::string path = synth("vulkan_replay", tiny(SynthFileType::Q4_K_M));
+  Model gpu(path, 1, DeviceChoice{DeviceChoice::Kind::vulkan, *device});
+  const auto& backend = dynamic_cast<const vulkan::VulkanBackend&>(gpu.backend());
+  const int32_t n_vocab = gpu.config().n_vocab;
+  // Greedy decode of one sequence; with `interleave`, a step of two entries of another cache
+  // between every two, so that no step has the shape of the one before.
+  auto decode = [&](bool interleave) {
+    KvCache cache = gpu.new_kv_cache(8);
+    KvCache other = gpu.new_kv_cache(8);
+    EXPECT_TRUE(cache.reserve(0, 32));
+    EXPECT_TRUE(other.reserve(0, 32));
+    const std::vector<BatchEntry> prompt = {
+        {0, 0, 1, false}, {0, 1, 300, false}, {0, 2, 301, true}};
+    std::vector<std::vector<float>> logits = {gpu.forward(prompt, cache)};
+    for (int32_t step = 0; step < 6; ++step) {
+      if (interleave) {
+        const BatchEntry two[] = {{0, 2 * step, 305, false}, {0, 2 * step + 1, 306, true}};
+        gpu.forward(two, other);
+      }
+      const BatchEntry next{0, 3 + step, argmax(logits.back().data(), n_vocab), true};
+      logits.push_back(gpu.forward(std::span(&next, 1), cache));
+    }
+    return logits;
+  };
+  // The first time, the step buffers grow (and the recording is dropped) as positions pass
+  // powers of two; then every decode step after the first runs the last one's commands.
+  const std::vector<std::vector<float>> cold = decode(false);
+  const int64_t before = backend.replayed_steps();
+  const std::vector<std::vector<float>> replayed = decode(false);
+  EXPECT_EQ(backend.replayed_steps() - before, 5);
+  const int64_t after = backend.replayed_steps();
+  const std::vector<std::vector<float>> recorded = decode(true);
+  EXPECT_EQ(backend.replayed_steps(), after);
+  EXPECT_EQ(replayed, recorded);
+  EXPECT_EQ(cold, recorded);
+}
+
 TEST(VulkanModelErrors, DeviceNamesAreCheckedAndAMissingDeviceIsAClearError) {
   EXPECT_EQ(DeviceChoice::parse("cpu").kind, DeviceChoice::Kind::cpu);
   EXPECT_EQ(DeviceChoice::parse("vulkan").index, 0u);
@@ -203,6 +246,18 @@ TEST(VulkanModelErrors, DeviceNamesAreCheckedAndAMissingDeviceIsAClearError) {
       ADD_FAILURE() << "a KV cache of 2^32 positions fit";
     } catch (const vulkan::VulkanError& e) {
       EXPECT_NE(std::string(e.what()).find("of device memory"), std::string::npos) << e.what();
+    }
+    // One whose layers would each pass the largest buffer the device takes, as well.
+    const vulkan::DeviceInfo info = vulkan::list_devices()[*device];
+    const uint64_t most = std::min(info.max_storage_buffer_range, info.max_allocation_bytes);
+    const uint64_t blocks = most / (16 * gpu.config().kv_dim() * 2) + 1;
+    if (blocks * 16 * KvCache::bytes_per_token(gpu.config()) < info.device_local_bytes) {
+      try {
+        gpu.new_kv_cache(static_cast<int32_t>(blocks), 16);
+        ADD_FAILURE() << "a KV cache of " << blocks << " blocks was made";
+      } catch (const vulkan::VulkanError& e) {
+        EXPECT_NE(std::string(e.what()).find("per layer"), std::string::npos) << e.what();
+      }
     }
   }
   // The engine with a Vulkan loader that finds no driver: generate --device vulkan says so.

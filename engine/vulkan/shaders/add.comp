@@ -1,7 +1,10 @@
 // x[i] += y[i], one invocation per element: the residual connections.
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x = 256) in;
+
+#include "grid.glsl"
 
 layout(std430, binding = 0) buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Y { float y[]; };
@@ -11,6 +14,6 @@ layout(push_constant) uniform Shape {
 } shape;
 
 void main() {
-  const uint i = gl_GlobalInvocationID.x;
+  const uint i = grid_index();
   if (i < shape.n) x[i] += y[i];
 }

@@ -3,7 +3,7 @@
 // positions max(0, pos - window + 1) .. pos, softmax, the weights rounded to F16, then the sum of
 // weight * value in position order. The cache is paged as KvCache's: F16 entries at
 // ((layer * n_blocks + block) * block_size + slot) * kv_dim, the block of position p at
-// table[p / block_size] of the token's row of `tables`. One workgroup per (token, head), for
+// table[p / block_size] of the token's row of `tables`. Workgroups (head, token), for
 // head_dim up to kLanes; `scores` is scratch of max_positions floats per (token, head).
 #version 450
 
@@ -15,7 +15,8 @@ layout(std430, binding = 1) readonly buffer Keys { uint keys[]; };   // F16 pair
 layout(std430, binding = 2) readonly buffer Values { uint values[]; };  // F16 pairs
 layout(std430, binding = 3) readonly buffer Tables { int tables[]; };   // [token][max_blocks]
 layout(std430, binding = 4) readonly buffer Positions { int positions[]; };
-layout(std430, binding = 5) buffer Scores { float scores[]; };
+// coherent: other invocations of the workgroup read the weights an invocation wrote.
+layout(std430, binding = 5) coherent buffer Scores { float scores[]; };
 layout(std430, binding = 6) writeonly buffer Outputs { float out_[]; };  // as q
 
 layout(push_constant) uniform Shape {
@@ -63,8 +64,8 @@ void reduce(bool take_max) {
 }
 
 void main() {
-  const uint token = gl_WorkGroupID.x / s.n_heads;
-  const uint head = gl_WorkGroupID.x % s.n_heads;
+  const uint token = gl_WorkGroupID.y;
+  const uint head = gl_WorkGroupID.x;
   const uint kv = head / (s.n_heads / s.n_kv_heads);
   const uint lane = gl_LocalInvocationID.x;
   const uint pos = uint(positions[token]);
@@ -76,7 +77,7 @@ void main() {
   barrier();
 
   // Scores: each invocation takes positions in turn, a whole dot product each.
-  float m = uintBitsToFloat(0xff800000u);  // -infinity
+  float m = -3.402823466e38;  // below any score: shaders need not keep infinities
   for (uint j = lane; j < n_pos; j += kLanes) {
     float dot = 0.0;
     for (uint d = 0; d < s.head_dim; ++d)

@@ -3,8 +3,11 @@
 // * kv_dim, the layout of KvCache. One invocation per pair of entries (kv_dim is even), so no two
 // write the same word.
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x = 64) in;
+
+#include "grid.glsl"
 
 layout(std430, binding = 0) readonly buffer K { float k[]; };  // [token][kv_dim]
 layout(std430, binding = 1) readonly buffer V { float v[]; };
@@ -24,7 +27,7 @@ layout(push_constant) uniform Shape {
 
 void main() {
   const uint pairs = s.kv_dim / 2;
-  const uint id = gl_GlobalInvocationID.x;
+  const uint id = grid_index();
   if (id >= s.n_tokens * pairs) return;
   const uint token = id / pairs;
   const uint i = 2 * (id % pairs);

@@ -10,10 +10,11 @@ layout(std430, binding = 1) readonly buffer Inputs { float x[]; };
 layout(std430, binding = 2) writeonly buffer Outputs { float y[]; };
 
 layout(push_constant) uniform Shape {
-  uint n;  // elements per row;
-  uint rows;      // the output row length: rows of the whole matrix
-  uint row0;      // the output row of this dispatch's first (a matrix split over bindings)
-  uint n_tokens;  // activation rows
+  uint n;          // elements per row
+  uint rows;       // the output row length: rows of the whole matrix
+  uint row0;       // the output row of this dispatch's first (a matrix split over bindings)
+  uint n_tokens;   // activation rows
+  uint part_rows;  // the rows this dispatch computes
 } shape;
 
 uint n_items() { return shape.n; }

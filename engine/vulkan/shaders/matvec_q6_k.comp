@@ -16,10 +16,11 @@ layout(std430, binding = 4) readonly buffer InputSums { int asum[]; };  // unuse
 layout(std430, binding = 5) writeonly buffer Outputs { float y[]; };
 
 layout(push_constant) uniform Shape {
-  uint n_blocks;  // 256-element blocks per row
-  uint rows;      // the output row length: rows of the whole matrix
-  uint row0;      // the output row of this dispatch's first (a matrix split over bindings)
-  uint n_tokens;  // activation rows
+  uint n_blocks;   // 256-element blocks per row
+  uint rows;       // the output row length: rows of the whole matrix
+  uint row0;       // the output row of this dispatch's first (a matrix split over bindings)
+  uint n_tokens;   // activation rows
+  uint part_rows;  // the rows this dispatch computes
 } shape;
 
 #include "dot4.glsl"

@@ -3,8 +3,11 @@
 // shaders (device_layout.h): q four to a word, element 4i + k in byte k of word i, and d as one
 // float per block. One invocation per block.
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x = 64) in;
+
+#include "grid.glsl"
 
 layout(std430, binding = 0) readonly buffer Inputs { float x[]; };
 layout(std430, binding = 1) writeonly buffer Quants { uint q[]; };
@@ -15,7 +18,7 @@ layout(push_constant) uniform Shape {
 } shape;
 
 void main() {
-  const uint b = gl_GlobalInvocationID.x;
+  const uint b = grid_index();
   if (b >= shape.n_blocks) return;
   float amax = 0.0;
   for (uint j = 0; j < 32; ++j) amax = max(amax, abs(x[32 * b + j]));

@@ -3,8 +3,11 @@
 // cpu/ops.h, the CPU's own), so the rotation is the CPU's: GPU sin and cos are only required to
 // be accurate to 2^-11. One invocation per (token, head, pair).
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x = 64) in;
+
+#include "grid.glsl"
 
 layout(std430, binding = 0) buffer Rows { float x[]; };
 layout(std430, binding = 1) readonly buffer Angles { float cos_sin[]; };  // [token][rope_dim]
@@ -18,7 +21,7 @@ layout(push_constant) uniform Shape {
 
 void main() {
   const uint pairs = shape.rope_dim / 2;
-  const uint id = gl_GlobalInvocationID.x;
+  const uint id = grid_index();
   if (id >= shape.n_tokens * shape.n_heads * pairs) return;
   const uint pair = id % pairs;
   const uint head = (id / pairs) % shape.n_heads;

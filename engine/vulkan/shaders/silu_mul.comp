@@ -1,7 +1,10 @@
 // gate[i] = silu(gate[i]) * up[i], one invocation per element.
 #version 450
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x = 256) in;
+
+#include "grid.glsl"
 
 layout(std430, binding = 0) buffer Gate { float gate[]; };
 layout(std430, binding = 1) readonly buffer Up { float up[]; };
@@ -11,7 +14,7 @@ layout(push_constant) uniform Shape {
 } shape;
 
 void main() {
-  const uint i = gl_GlobalInvocationID.x;
+  const uint i = grid_index();
   if (i >= shape.n) return;
   const float g = gate[i];
   gate[i] = g / (1.0 + exp(-g)) * up[i];
