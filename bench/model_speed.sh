@@ -52,6 +52,10 @@ for type in $types; do
     echo "  $type round $r: ours $(tail -1 "$ours")" >&2
     echo "  $type round $r: llama.cpp $(tail -1 "$peer")" >&2
   done
+  if ! command -v jq >/dev/null || ! command -v bc >/dev/null; then
+    echo "no jq or bc here: print the table where the results are, with REPORT_ONLY=1" >&2
+    continue
+  fi
   bytes=$(median weight_bytes "$ours")
   row() {
     local name=$1 key=$2 o p

@@ -216,13 +216,8 @@ void VulkanBackend::wrote(Act a) {
 void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_positions) {
   if (n <= cap_n_ && max_blocks <= cap_blocks_ && max_positions <= cap_positions_) return;
   const ModelConfig& c = config_;
-  // Tables and positions grow by doubling: a decoding sequence needs one more position each
-  // step, and buffers kept through many steps keep their recorded commands valid.
-  const int64_t cap_n = std::max(n, cap_n_);
-  const int64_t blocks =
-      std::max<int64_t>(std::bit_ceil(static_cast<uint64_t>(max_blocks)), cap_blocks_);
-  const int64_t positions =
-      std::max<int64_t>(std::bit_ceil(static_cast<uint64_t>(max_positions)), cap_positions_);
+  const int64_t cap_n = std::max(n, cap_n_), blocks = std::max(max_blocks, cap_blocks_);
+  const int64_t positions = std::max(max_positions, cap_positions_);
   const int64_t max_cols = std::max<int64_t>({c.dim, c.q_dim(), c.ff_dim});
   // Bytes of each buffer. Quantized activations: Q8_0 has 8 quant words a 32-element block, Q8_K
   // 64 a 256-element block, so a byte an element; a scale a 32 elements at most; a sum a 16.
@@ -249,15 +244,22 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
   }
   // Capacities only grow, so need >= step_bytes_: the step's buffers are replaced.
   check_fits(need - step_bytes_, "a step of " + std::to_string(n) + " tokens' activations");
+  // The old buffers go first, so the two never hold memory together. Until all the new ones are
+  // made there are no step buffers and no recording (which names the old ones): an allocation
+  // that fails leaves nothing a later step could use.
+  recorded_.reset();
+  used_bytes_ -= step_bytes_;
+  step_bytes_ = 0;
+  cap_n_ = cap_blocks_ = cap_positions_ = 0;
+  host_in_.reset();
   for (const auto& [buffer, bytes] : sizes) {
-    buffer->reset();  // the old one goes first, so the two never hold memory together
+    buffer->reset();
     *buffer = std::make_unique<Buffer>(ctx_, static_cast<size_t>(bytes), Buffer::Memory::device);
   }
-  used_bytes_ = used_bytes_ - step_bytes_ + need;
-  step_bytes_ = need;
   host_in_ = std::make_unique<Buffer>(ctx_, cap_n * (c.dim + c.rope_dim + blocks + 1) * 4,
                                       Buffer::Memory::upload);
-  recorded_.reset();  // its commands name the old buffers
+  used_bytes_ += need;
+  step_bytes_ = need;
   cap_n_ = cap_n;
   cap_blocks_ = blocks;
   cap_positions_ = positions;
@@ -310,7 +312,20 @@ void VulkanBackend::begin(const StepInput& step) {
                       std::to_string(ctx_.info().index) +
                       " runs at once (maxComputeWorkGroupCount " + std::to_string(most) + ")");
   }
-  reserve_step(n, max_blocks, max_positions);
+  // Tables and positions grow by doubling, within the cache's size: a decoding sequence needs one
+  // position more each step, and buffers kept through many steps keep their recording valid.
+  const int64_t kv_positions = static_cast<int64_t>(kv->n_blocks()) * kv->block_size();
+  const int64_t blocks =
+      std::min<int64_t>(std::bit_ceil(static_cast<uint64_t>(max_blocks)), kv->n_blocks());
+  int64_t scratch = std::min<int64_t>(
+      std::bit_ceil(static_cast<uint64_t>(max_positions)),
+      c.sliding_window > 0 ? std::min<int64_t>(kv_positions, c.sliding_window) : kv_positions);
+  // Not where the doubled attention scratch would pass the largest buffer.
+  if (static_cast<uint64_t>(std::max(n, cap_n_) * c.n_heads * scratch * 4) >
+      max_buffer_bytes(ctx_.info())) {
+    scratch = max_positions;
+  }
+  reserve_step(n, std::max(blocks, max_blocks), std::max(scratch, max_positions));
   n_ = n;
   kv_ = kv;
   quantized_of_.reset();
@@ -487,13 +502,17 @@ std::vector<float> VulkanBackend::logits(const std::vector<float>& norm, const W
     };
     check_fits(device_bytes(n_rows) - device_bytes(cap_logit_rows_),
                std::to_string(n_rows) + " rows of logits");
+    // As in reserve_step: no buffers counted until the new ones are all made.
+    used_bytes_ -= device_bytes(cap_logit_rows_);
+    cap_logit_rows_ = 0;
     gathered_.reset();
     logits_.reset();
+    host_logits_.reset();
     gathered_ = std::make_unique<Buffer>(ctx_, n_rows * config_.dim * 4, Buffer::Memory::device);
     logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::device);
-    used_bytes_ += device_bytes(n_rows) - device_bytes(cap_logit_rows_);
-    cap_logit_rows_ = n_rows;
     host_logits_ = std::make_unique<Buffer>(ctx_, out.size() * 4, Buffer::Memory::readback);
+    used_bytes_ += device_bytes(n_rows);
+    cap_logit_rows_ = n_rows;
   }
   if (n_rows > 0) {
     const size_t row_bytes = config_.dim * 4;

@@ -22,7 +22,8 @@ namespace engine::vulkan {
 // A KV cache's keys and values on the device: one buffer per layer for keys and one for values,
 // each [block][slot][kv_dim] F16, so a binding covers one layer whatever the model's depth. Its
 // bytes count in `used_bytes` (the backend's budget) while it lives; `id` tells it from every
-// other storage of the backend, even one later made at the same address.
+// other storage of the backend, even one later made at the same address. Like its buffers, it
+// must not outlive the backend that made it: a KvCache goes before its Model.
 class VulkanKvStorage final : public KvStorage {
  public:
   VulkanKvStorage(Context& ctx, const ModelConfig& config, int32_t n_blocks, int32_t block_size,

@@ -190,32 +190,36 @@ TEST(VulkanModelReplay, ReplayedStepsGiveTheLogitsOfRecordedOnes) {
   Model gpu(path, 1, DeviceChoice{DeviceChoice::Kind::vulkan, *device});
   const auto& backend = dynamic_cast<const vulkan::VulkanBackend&>(gpu.backend());
   const int32_t n_vocab = gpu.config().n_vocab;
-  // Greedy decode of one sequence; with `interleave`, a step of two entries of another cache
-  // between every two, so that no step has the shape of the one before.
+  const int32_t steps = 20;  // past position 16: a second block joins the table while replaying
+  // Greedy decode of one sequence, its cache grown a position at a time. With `interleave`, two
+  // one-entry steps of another cache come before each, the first wanting no logits: each step
+  // then differs from the one before in its cache or in which entries want logits alone.
   auto decode = [&](bool interleave) {
     KvCache cache = gpu.new_kv_cache(8);
     KvCache other = gpu.new_kv_cache(8);
-    EXPECT_TRUE(cache.reserve(0, 32));
-    EXPECT_TRUE(other.reserve(0, 32));
+    EXPECT_TRUE(cache.reserve(0, 3));
+    EXPECT_TRUE(other.reserve(0, 2 * steps));
     const std::vector<BatchEntry> prompt = {
         {0, 0, 1, false}, {0, 1, 300, false}, {0, 2, 301, true}};
     std::vector<std::vector<float>> logits = {gpu.forward(prompt, cache)};
-    for (int32_t step = 0; step < 6; ++step) {
+    for (int32_t step = 0; step < steps; ++step) {
       if (interleave) {
-        const BatchEntry two[] = {{0, 2 * step, 305, false}, {0, 2 * step + 1, 306, true}};
-        gpu.forward(two, other);
+        const BatchEntry quiet{0, 2 * step, 305, false}, loud{0, 2 * step + 1, 306, true};
+        EXPECT_TRUE(gpu.forward(std::span(&quiet, 1), other).empty());
+        EXPECT_EQ(gpu.forward(std::span(&loud, 1), other).size(), static_cast<size_t>(n_vocab));
       }
+      EXPECT_TRUE(cache.reserve(0, 4 + step));
       const BatchEntry next{0, 3 + step, argmax(logits.back().data(), n_vocab), true};
       logits.push_back(gpu.forward(std::span(&next, 1), cache));
     }
     return logits;
   };
-  // The first time, the step buffers grow (and the recording is dropped) as positions pass
-  // powers of two; then every decode step after the first runs the last one's commands.
+  // The first time, the step buffers grow (and the recording is dropped) as tables and positions
+  // pass powers of two; then every decode step after the first runs the last one's commands.
   const std::vector<std::vector<float>> cold = decode(false);
   const int64_t before = backend.replayed_steps();
   const std::vector<std::vector<float>> replayed = decode(false);
-  EXPECT_EQ(backend.replayed_steps() - before, 5);
+  EXPECT_EQ(backend.replayed_steps() - before, steps - 1);
   const int64_t after = backend.replayed_steps();
   const std::vector<std::vector<float>> recorded = decode(true);
   EXPECT_EQ(backend.replayed_steps(), after);
