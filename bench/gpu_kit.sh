@@ -4,8 +4,8 @@
 # tool's: our two binaries as built here with the shared libraries they take from Debian (glibc
 # and the C++ runtime excepted: any newer one serves), the Vulkan loader and libglvnd's dispatch
 # library that NVIDIA's Vulkan driver needs, Node and node-llama-cpp with its Vulkan build and the
-# Mistral vocabulary. One file, bench/gpu-kit.tar.xz (about 41 MB, under the
-# 64 MiB a device call carries); bench/gpu_kit_run.sh unpacks and runs it there.
+# Mistral vocabulary. One file, bench/gpu-kit.tar.xz (about 43 MB, under the 64 MiB a device
+# call carries); bench/gpu_kit_run.sh unpacks and runs it there.
 # usage: bench/gpu_kit.sh   (BUILD_DIR: build; MF_NODE: the Node binary to pack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
