@@ -1,16 +1,14 @@
 // The control plane around an engine for the dashboard test: the fake kube-apiserver, the real
-// mistral-operator against it, and kubectl. Every process started here is killed when this
-// process exits (tests/server/helpers.mjs turns SIGINT/SIGTERM into an exit), and temp dirs go.
+// mistral-operator against it, and kubectl. Processes and temp dirs come from
+// tests/server/helpers.mjs, which kills and removes them when this process exits.
 //
 // Environment:
 //   MF_OPERATOR_BIN        default <source dir>/build/operator/mistral-operator
 //   MF_FAKE_APISERVER_BIN  default <source dir>/build/tests/apiserver/fake-kube-apiserver
 //   MF_KUBECTL             default <source dir>/.tools/kubectl/kubectl (scripts/setup.sh)
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { startProcess, tempDir } from '../server/helpers.mjs';
 import { SOURCE_DIR } from './dashboard_queries.mjs';
 
 export const OPERATOR_BIN = process.env.MF_OPERATOR_BIN ||
@@ -19,58 +17,6 @@ export const FAKE_APISERVER_BIN = process.env.MF_FAKE_APISERVER_BIN ||
   path.join(SOURCE_DIR, 'build', 'tests', 'apiserver', 'fake-kube-apiserver');
 export const KUBECTL = process.env.MF_KUBECTL ||
   path.join(SOURCE_DIR, '.tools', 'kubectl', 'kubectl');
-
-const live = new Set();
-const tempDirs = new Set();
-process.on('exit', () => {
-  for (const proc of live) {
-    try { proc.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-export function tempDir(prefix) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
-
-// Spawns `bin args` and waits (bounded) until its output matches `ready`; returns the process,
-// the match and its log. Exiting first, or not matching in time, throws with the log.
-async function startProcess(bin, args, ready, timeoutMs) {
-  const proc = spawn(bin, args, { cwd: SOURCE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  let log = '';
-  const keep = (chunk) => {
-    log += chunk.toString('utf8');
-    if (log.length > 1 << 20) log = log.slice(-(1 << 19));  // bounded
-  };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  const exited = new Promise((resolve) => proc.on('exit', () => {
-    live.delete(proc);
-    resolve();
-  }));
-  const handle = {
-    proc,
-    log: () => log,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-  const deadline = Date.now() + timeoutMs;
-  let match;
-  while (!(match = ready.exec(log))) {
-    if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > deadline) {
-      await handle.stop();
-      throw new Error(`${path.basename(bin)} did not start (want ${ready}):\n${log}`);
-    }
-    await sleep(20);
-  }
-  handle.match = match;
-  return handle;
-}
 
 // The fake API server in a fresh dir; `kubeconfig` is the path of its kubeconfig.
 export async function startFakeApiserver() {

@@ -43,15 +43,60 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) 
   });
 }
 
+// A fresh temp dir, removed when this process exits.
+export function tempDir(prefix) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+// Spawns `bin args` in the source dir, killed when this process exits, and waits (bounded) until
+// its output matches `ready`. Returns { proc, exited, log(), match, stop() }; `exited` resolves to
+// { code, signal }. Exiting first, or not matching in time, stops it and throws with its log.
+export async function startProcess(bin, args, ready, timeoutMs) {
+  const proc = spawn(bin, args, { cwd: SOURCE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  let log = '';
+  const keep = (chunk) => {
+    log += chunk.toString('utf8');
+    if (log.length > 1 << 20) log = log.slice(-(1 << 19));  // bounded
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => {
+      live.delete(proc);
+      resolve({ code, signal });
+    });
+  });
+  const handle = {
+    proc, exited,
+    log: () => log,
+    match: null,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!(handle.match = ready.exec(log))) {
+    if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > deadline) {
+      await handle.stop();
+      throw new Error(`${path.basename(bin)} did not start (want ${ready}):\n${log}`);
+    }
+    await sleep(20);
+  }
+  return handle;
+}
+
 // A fresh temp dir holding a tiny random-weight q8_0 model (2 layers, ~19 MiB).
 export function makeModel() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mf-server-test-'));
+  const dir = tempDir('mf-server-test-');
   const file = path.join(dir, 'tiny.gguf');
   execFileSync(ENGINE_BIN, [
     'synth', '--out', file, '--type', 'q8_0', '--shape', 'tiny', '--layers', '2', '--seed', '3',
     '--vocab-from', VOCAB_FROM,
   ], { cwd: SOURCE_DIR, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-  tempDirs.add(dir);
   return {
     dir, file,
     cleanup: () => {
@@ -69,46 +114,12 @@ export async function startServer(modelFile, extra = [], { name = 'tiny-test' } 
     '--served-model-name', name,
     ...(extra.includes('--kv-cache-memory') ? [] : ['--kv-cache-memory', '64MiB']), ...extra,
   ];
-  const proc = spawn(ENGINE_BIN, args, { cwd: SOURCE_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  let log = '';
-  const keep = (chunk) => {
-    log += chunk.toString('utf8');
-    if (log.length > 1 << 20) log = log.slice(-(1 << 19));  // bounded
-  };
-  proc.stdout.on('data', keep);
-  proc.stderr.on('data', keep);
-  const exited = new Promise((resolve) => {
-    proc.on('exit', (code, signal) => {
-      live.delete(proc);
-      resolve({ code, signal });
-    });
-  });
-
-  const server = {
-    proc, name, exited,
-    log: () => log,
-    url: '',
-    port: 0,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-
+  // The first line on stdout names the port.
+  const handle =
+    await startProcess(ENGINE_BIN, args, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000);
+  const port = Number(handle.match[1]);
+  const server = { ...handle, name, port, url: `http://127.0.0.1:${port}` };
   try {
-    // The first line on stdout names the port.
-    const deadline = Date.now() + 15_000;
-    let match = null;
-    while (!(match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(log))) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`server exited before listening:\n${log}`);
-      }
-      if (Date.now() > deadline) throw new Error(`server did not print its port:\n${log}`);
-      await sleep(20);
-    }
-    server.port = Number(match[1]);
-    server.url = `http://127.0.0.1:${server.port}`;
     await waitHealthy(server.url, 30_000);
   } catch (e) {
     await server.stop();
