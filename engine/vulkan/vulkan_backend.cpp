@@ -117,6 +117,15 @@ void VulkanBackend::check_fits(size_t bytes, const std::string& what) const {
   }
 }
 
+void VulkanBackend::check_buffer(uint64_t bytes, const std::string& what) const {
+  if (bytes > max_buffer_bytes(ctx_.info())) {
+    throw VulkanError(what + " needs a buffer of " + mib(bytes) + "; Vulkan device " +
+                      std::to_string(ctx_.info().index) + " takes buffers of at most " +
+                      mib(max_buffer_bytes(ctx_.info())) +
+                      " (maxStorageBufferRange, maxMemoryAllocationSize)");
+  }
+}
+
 std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string& what) {
   check_fits(bytes, what);
   auto b = std::make_unique<Buffer>(ctx_, std::max<size_t>(bytes, 4), Buffer::Memory::device);
@@ -126,12 +135,7 @@ std::unique_ptr<Buffer> VulkanBackend::allocate(size_t bytes, const std::string&
 
 std::unique_ptr<Buffer> VulkanBackend::device_copy(const void* data, size_t bytes,
                                                    const std::string& what) {
-  if (bytes > max_buffer_bytes(ctx_.info())) {
-    throw VulkanError(what + " is " + mib(bytes) + "; Vulkan device " +
-                      std::to_string(ctx_.info().index) + " takes buffers of at most " +
-                      mib(max_buffer_bytes(ctx_.info())) +
-                      " (maxStorageBufferRange, maxMemoryAllocationSize)");
-  }
+  check_buffer(bytes, what);
   std::unique_ptr<Buffer> b = allocate(bytes, what);
   upload(ctx_, *b, 0, data, bytes);
   return b;
@@ -198,11 +202,7 @@ std::unique_ptr<KvStorage> VulkanBackend::new_kv_storage(int32_t n_blocks, int32
   const std::string what = "a KV cache of " + std::to_string(n_blocks) + " blocks";
   check_fits(bytes, what);
   // One buffer for each layer's keys and one for its values.
-  if (bytes / (2 * config_.n_layers) > max_buffer_bytes(ctx_.info())) {
-    throw VulkanError(what + " needs " + mib(bytes / (2 * config_.n_layers)) +
-                      " per layer for keys; Vulkan device " + std::to_string(ctx_.info().index) +
-                      " takes buffers of at most " + mib(max_buffer_bytes(ctx_.info())));
-  }
+  check_buffer(bytes / (2 * config_.n_layers), what + " (per layer, for keys and for values)");
   return std::make_unique<VulkanKvStorage>(ctx_, config_, n_blocks, block_size, next_kv_id_++,
                                            used_bytes_);
 }
@@ -232,18 +232,15 @@ void VulkanBackend::reserve_step(int64_t n, int64_t max_blocks, int64_t max_posi
   sizes.push_back({&positions_, cap_n * 4});
   sizes.push_back({&tables_, cap_n * blocks * 4});
   sizes.push_back({&scores_, cap_n * c.n_heads * positions * 4});
+  const std::string what = "a step of " + std::to_string(n) + " tokens over " +
+                           std::to_string(max_positions) + " positions";
   size_t need = 0;
   for (const auto& [buffer, bytes] : sizes) {
-    if (static_cast<uint64_t>(bytes) > max_buffer_bytes(ctx_.info())) {
-      throw VulkanError("a step of " + std::to_string(n) + " tokens over " +
-                        std::to_string(max_positions) + " positions needs a buffer of " +
-                        mib(bytes) + "; Vulkan device " + std::to_string(ctx_.info().index) +
-                        " takes buffers of at most " + mib(max_buffer_bytes(ctx_.info())));
-    }
+    check_buffer(static_cast<uint64_t>(bytes), what);
     need += static_cast<size_t>(bytes);
   }
   // Capacities only grow, so need >= step_bytes_: the step's buffers are replaced.
-  check_fits(need - step_bytes_, "a step of " + std::to_string(n) + " tokens' activations");
+  check_fits(need - step_bytes_, what);
   // The old buffers go first, so the two never hold memory together. Until all the new ones are
   // made there are no step buffers and no recording (which names the old ones): an allocation
   // that fails leaves nothing a later step could use.

@@ -92,6 +92,9 @@ class VulkanBackend final : public Backend {
   std::unique_ptr<Buffer> allocate(size_t bytes, const std::string& what);
   // Throws VulkanError unless `bytes` more fit in the device's memory; `what` names them.
   void check_fits(size_t bytes, const std::string& what) const;
+  // Throws VulkanError unless one buffer of `bytes` is within what the device allocates and binds
+  // at once; `what` names what needs it.
+  void check_buffer(uint64_t bytes, const std::string& what) const;
   std::unique_ptr<Buffer> device_copy(const void* data, size_t bytes, const std::string& what);
   // Grows the step's buffers to hold n entries, max_blocks table entries and max_positions
   // attended positions each.
