@@ -8,6 +8,9 @@
 //   BM_Gemm/<type>/<family>/<T>    64 rows by T tokens, hot in cache, as prefill (T 512),
 //                                  batched decoding (T 16) and decoding (T 1) run them:
 //                                  items_per_second counts multiply-adds.
+//   BM_GemmStream/<type>/<family>  64 MiB of weights by 16 tokens, in chunks of rows of at most
+//                                  256 KiB as the engine's matmul splits them: batched decoding's
+//                                  rate with the weights coming from memory, against BM_Gemm/16.
 // Family "groups" is the kernel for matrices rearranged into groups of 16 rows at load
 // (interleaved_rows.h), where this CPU has one; the engine uses it in place of the row-wise one.
 #include <benchmark/benchmark.h>
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/huge_page_buffer.h"
 #include "tensor/ggml_type.h"
 #include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
@@ -34,6 +38,19 @@ std::vector<uint8_t> random_rows(GgmlType t, int64_t n, uint32_t seed) {
   std::vector<uint8_t> q(row_bytes(t, n));
   quantize_row(t, x.data(), q.data(), n);
   return q;
+}
+
+// Whole groups of rows over about `bytes` of weights, tiled from one quantized block of rows
+// (quantizing tens of MiB of K-quants is slow).
+std::vector<uint8_t> streamed_rows(GgmlType t, size_t bytes, int64_t& rows) {
+  const size_t stride = row_bytes(t, kCols);
+  rows = static_cast<int64_t>(bytes / stride) / kGroupRows * kGroupRows;
+  const std::vector<uint8_t> tile = random_rows(t, kCols * 16, 1);
+  std::vector<uint8_t> w(stride * rows);
+  for (size_t off = 0; off < w.size(); off += tile.size()) {
+    std::copy_n(tile.begin(), std::min(tile.size(), w.size() - off), w.begin() + off);
+  }
+  return w;
 }
 
 GemmArgs args(GgmlType t, const std::vector<uint8_t>& w, int64_t rows,
@@ -71,6 +88,12 @@ GemmArgs layout(GgmlType t, Kernel k, std::vector<uint8_t>& w, int64_t rows, Gem
   return g;
 }
 
+// Points g at a copy of its weights w on huge pages, as the engine keeps the weights it streams.
+void on_huge_pages(const std::vector<uint8_t>& w, HugePageBuffer& pages, GemmArgs& g) {
+  std::copy(w.begin(), w.end(), pages.data());
+  g.w = pages.data();
+}
+
 void bm_dot(benchmark::State& state, GgmlType t, GemmFn f) {
   const std::vector<uint8_t> w = random_rows(t, kCols, 1);
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
@@ -84,23 +107,44 @@ void bm_dot(benchmark::State& state, GgmlType t, GemmFn f) {
 }
 
 void bm_gemv(benchmark::State& state, GgmlType t, Kernel k) {
-  const size_t stride = row_bytes(t, kCols);
   // Whole groups of rows, so every layout multiplies the same rows.
-  const int64_t rows = static_cast<int64_t>((64u << 20) / stride) / kGroupRows * kGroupRows;
-  // Quantizing 64 MiB of K-quants is slow: tile one quantized block of rows instead.
-  const std::vector<uint8_t> tile = random_rows(t, kCols * 16, 1);
-  std::vector<uint8_t> w(stride * rows);
-  for (size_t off = 0; off < w.size(); off += tile.size()) {
-    std::copy_n(tile.begin(), std::min(tile.size(), w.size() - off), w.begin() + off);
-  }
+  int64_t rows = 0;
+  std::vector<uint8_t> w = streamed_rows(t, 64u << 20, rows);
+  const size_t stride = row_bytes(t, kCols);
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
   std::vector<float> out;
-  const GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, 1, out));
+  GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, 1, out));
+  HugePageBuffer pages(w.size());
+  on_huge_pages(w, pages, g);
   for (auto _ : state) {
     k.f(g);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * rows * static_cast<int64_t>(stride));
+}
+
+void bm_gemm_stream(benchmark::State& state, GgmlType t, Kernel k) {
+  const int64_t tokens = 16;
+  int64_t rows = 0;
+  std::vector<uint8_t> w = streamed_rows(t, 64u << 20, rows);
+  const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols * tokens, 2);
+  std::vector<float> out;
+  GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, tokens, out));
+  HugePageBuffer pages(w.size());
+  on_huge_pages(w, pages, g);
+  const size_t unit_bytes = k.grouped ? g.w_stride : g.w_stride * kGroupRows;
+  const int64_t chunk = std::max<int64_t>(1, (256 << 10) / static_cast<int64_t>(unit_bytes));
+  for (auto _ : state) {
+    for (int64_t u = 0; u < rows / kGroupRows; u += chunk) {
+      GemmArgs part = g;
+      part.w += u * unit_bytes;
+      part.n_rows = std::min(chunk, rows / kGroupRows - u) * kGroupRows;
+      part.out += u * kGroupRows;
+      k.f(part);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * rows * tokens * kCols);
 }
 
 void bm_gemm(benchmark::State& state, GgmlType t, Kernel k) {
@@ -134,6 +178,8 @@ const bool kRegistered = [] {
           ->Arg(1)
           ->Arg(16)
           ->Arg(512)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("BM_GemmStream/" + suffix).c_str(), bm_gemm_stream, t, k)
           ->Unit(benchmark::kMillisecond);
     }
   }
