@@ -83,14 +83,14 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
   const uint8_t* act = input.rows(pool, act_type);
   const size_t act_stride = row_bytes(act_type, w.cols);
   // Several chunks of rows per thread, so a thread slowed by a neighbour takes fewer. A chunk
-  // multiplies its rows by every token, a few tokens at a time, so with many tokens its rows are
-  // read again for each few: keep them few enough to stay in L2 (256 KiB). Grouped matrices are
-  // split in whole groups.
+  // multiplies its rows by every token, a few tokens at a time (4 row-wise, kGroupPassTokens
+  // grouped), so with more tokens its rows are read again for each few: keep them few enough to
+  // stay in L2 (256 KiB). Grouped matrices are split in whole groups.
   const int64_t unit = w.group_stride ? kGroupRows : 1;
   const size_t unit_bytes = w.group_stride ? w.group_stride : w.row_stride;
   const int64_t units = w.rows / unit;
   int64_t grain = std::max<int64_t>(1, units / (8 * pool.size()));
-  if (input.n_tokens() > 4) {
+  if (input.n_tokens() > (w.group_stride ? kGroupPassTokens : 4)) {
     grain = std::min(grain,
                      std::max<int64_t>(1, (int64_t{256} << 10) / static_cast<int64_t>(unit_bytes)));
   }

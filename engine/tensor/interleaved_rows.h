@@ -16,6 +16,10 @@ namespace engine {
 
 inline constexpr int64_t kGroupRows = 16;
 
+// Tokens a group kernel multiplies in one pass over the weights; more take several passes,
+// each reading the rows again.
+inline constexpr int64_t kGroupPassTokens = 16;
+
 // One Q4_K super-block of 16 rows: x[r] = d[r] * scales[j][r] * q - dmin[r] * mins[j][r] in
 // sub-block j, with the six-bit scales and mins unpacked. subs[j].qs[k] holds quads k and k + 4
 // of sub-block j (elements 4k..4k+3 and 16+4k..16+4k+3) of every row: byte 4r + e has element

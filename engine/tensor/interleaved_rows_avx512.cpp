@@ -207,7 +207,8 @@ inline void with_tile(int64_t n, F f) {
 // for its first tile and from L1 for the others, so the weights stream at an even rate; tile by
 // tile over whole groups, the first tile's burst of reads outran one core's bandwidth on Q6_K
 // and Q8_0. The tiles' accumulators wait in L1 between spans, which changes no result.
-constexpr int64_t kGroupTokens = 4 * kTile;
+constexpr int64_t kGroupTokens = kGroupPassTokens;
+static_assert(kGroupTokens % kTile == 0);
 constexpr size_t kSpanBytes = 2 << 10;
 
 // Bytes ahead of the span in use that its weights are prefetched from, into L2: past the 4 KiB
