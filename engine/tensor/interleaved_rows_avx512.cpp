@@ -23,11 +23,30 @@ inline __m512i broadcast4(const void* p) {
   return _mm512_set1_epi32(v);
 }
 
+// v shifted left by N bits within 16-bit lanes, or right by -N.
+template <int N>
+inline __m512i shift16(__m512i v) {
+  if constexpr (N > 0) return _mm512_slli_epi16(v, N);
+  if constexpr (N < 0) return _mm512_srli_epi16(v, -N);
+  return v;
+}
+
+// f.template operator()<K>() for K = 0, 1, 2, 3: the four quads of a sub-block, with K a
+// constant so that each quad's bit shifts are immediates.
+template <typename F>
+inline void for_each_quad(F f) {
+  f.template operator()<0>();
+  f.template operator()<1>();
+  f.template operator()<2>();
+  f.template operator()<3>();
+}
+
 // Blocks i0..i1 of one group x of 16 Q4_K (or, with each value's fifth bit, Q5_K) rows by T
-// tokens, added to acc[t] (lane r for row r of the group).
+// tokens, added to acc[t] (lane r for row r of the group). sub_sums[t * sums_stride + 8 * i + j]
+// is the sum of token t's activations in sub-block j of block i.
 template <int T, typename Block>
 inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, TokenRows<BlockQ8_K> y,
-                            __m512* acc) {
+                            const int16_t* sub_sums, int64_t sums_stride, __m512* acc) {
   constexpr bool kHighBits = std::is_same_v<Block, BlockQ5_Kx16>;
   // Sub-blocks in flight at once: each token has two dpbusd chains per sub-block (its first and
   // second 16 elements), and a lone token needs two sub-blocks' chains to hide dpbusd's latency.
@@ -44,35 +63,40 @@ inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, TokenRows<Bl
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
         if constexpr (kHighBits) qh[s] = _mm512_loadu_si512(g.subs[j0 + s].qh);
       }
-      for (int k = 0; k < 4; ++k) {
+      for_each_quad([&]<int K>() {
         for (int s = 0; s < S; ++s) {
-          const __m512i v = _mm512_loadu_si512(g.subs[j0 + s].qs[k]);
+          const __m512i v = _mm512_loadu_si512(g.subs[j0 + s].qs[K]);
           __m512i q_lo = _mm512_and_si512(v, low4);
           __m512i q_hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
           if constexpr (kHighBits) {
-            // Bits 2k and 2k+1 of qh moved to bit 4 (vpternlog's a | (b & c) is 0xf8).
-            q_lo = _mm512_ternarylogic_epi32(q_lo, _mm512_slli_epi16(qh[s], 4), bit4, 0xf8);
-            q_hi = _mm512_ternarylogic_epi32(q_hi, _mm512_slli_epi16(qh[s], 3), bit4, 0xf8);
-            qh[s] = _mm512_srli_epi16(qh[s], 2);
+            // Bits 2K and 2K+1 of qh moved to bit 4 (vpternlog's a | (b & c) is 0xf8).
+            q_lo = _mm512_ternarylogic_epi32(q_lo, shift16<4 - 2 * K>(qh[s]), bit4, 0xf8);
+            q_hi = _mm512_ternarylogic_epi32(q_hi, shift16<3 - 2 * K>(qh[s]), bit4, 0xf8);
           }
           for (int t = 0; t < T; ++t) {
-            const int8_t* q8 = y[t][i].qs + 32 * (j0 + s) + 4 * k;
+            const int8_t* q8 = y[t][i].qs + 32 * (j0 + s) + 4 * K;
             lo[s][t] = _mm512_dpbusd_epi32(lo[s][t], q_lo, broadcast4(q8));
             hi[s][t] = _mm512_dpbusd_epi32(hi[s][t], q_hi, broadcast4(q8 + 16));
           }
         }
-      }
+      });
       for (int s = 0; s < S; ++s) {
-        const int j = j0 + s;
-        const __m512i sc = _mm512_cvtepu8_epi32(load128(g.scales[j]));
-        // Each lane's min in both 16-bit halves, against the sub-block's two 16-element bsums.
-        const __m512i m = _mm512_cvtepu8_epi32(load128(g.mins[j]));
-        const __m512i mm = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
+        const __m512i sc = _mm512_cvtepu8_epi32(load128(g.scales[j0 + s]));
         for (int t = 0; t < T; ++t) {
           const __m512i sub = _mm512_add_epi32(lo[s][t], hi[s][t]);
           sumi[t] = _mm512_add_epi32(sumi[t], _mm512_mullo_epi32(sub, sc));
-          summ[t] = _mm512_dpwssd_epi32(summ[t], mm, broadcast4(y[t][i].bsums + 2 * j));
         }
+      }
+    }
+    // The mins of sub-blocks 2p and 2p + 1 in each lane's 16-bit halves, against their sums of
+    // activations: one dpwssd per two sub-blocks.
+    for (int p = 0; p < 4; ++p) {
+      const __m512i m =
+          _mm512_or_si512(_mm512_cvtepu8_epi32(load128(g.mins[2 * p])),
+                          _mm512_slli_epi32(_mm512_cvtepu8_epi32(load128(g.mins[2 * p + 1])), 16));
+      for (int t = 0; t < T; ++t) {
+        summ[t] =
+            _mm512_dpwssd_epi32(summ[t], m, broadcast4(sub_sums + t * sums_stride + 8 * i + 2 * p));
       }
     }
     const __m512 d = _mm512_cvtph_ps(load256(g.d));
@@ -90,7 +114,7 @@ inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, TokenRows<Bl
 template <int T>
 inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, TokenRows<BlockQ8_K> y,
                         __m512* acc) {
-  constexpr int S = T == 1 ? 2 : 1;  // sub-block pairs in flight, as in tile_affine_k
+  constexpr int S = T == 1 ? 2 : 1;  // sub-block pairs in flight, as in affine_k_blocks
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i top2 = _mm512_set1_epi8(0x30);
   const __m512i low_half = _mm512_set1_epi32(0xffff);
@@ -105,24 +129,23 @@ inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, TokenRows
         qh[s][0] = _mm512_loadu_si512(g.pairs[p0 + s].qh[0]);
         qh[s][1] = _mm512_loadu_si512(g.pairs[p0 + s].qh[1]);
       }
-      for (int k = 0; k < 4; ++k) {
+      for_each_quad([&]<int K>() {
         for (int s = 0; s < S; ++s) {
-          // (low nibble) | (top two bits moved up to bits 4-5): vpternlog's a | (b & c) is 0xf8.
-          const __m512i v = _mm512_loadu_si512(g.pairs[p0 + s].ql[k]);
-          const __m512i q_lo = _mm512_ternarylogic_epi32(
-              _mm512_and_si512(v, low4), _mm512_slli_epi16(qh[s][0], 4), top2, 0xf8);
+          // (low nibble) | (bits 2K, 2K+1 of qh moved to bits 4-5): vpternlog's a | (b & c) is
+          // 0xf8.
+          const __m512i v = _mm512_loadu_si512(g.pairs[p0 + s].ql[K]);
+          const __m512i q_lo = _mm512_ternarylogic_epi32(_mm512_and_si512(v, low4),
+                                                         shift16<4 - 2 * K>(qh[s][0]), top2, 0xf8);
           const __m512i q_hi =
               _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(v, 4), low4),
-                                        _mm512_slli_epi16(qh[s][1], 4), top2, 0xf8);
-          qh[s][0] = _mm512_srli_epi16(qh[s][0], 2);
-          qh[s][1] = _mm512_srli_epi16(qh[s][1], 2);
+                                        shift16<4 - 2 * K>(qh[s][1]), top2, 0xf8);
           for (int t = 0; t < T; ++t) {
-            const int8_t* q8 = y[t][i].qs + 32 * (p0 + s) + 4 * k;
+            const int8_t* q8 = y[t][i].qs + 32 * (p0 + s) + 4 * K;
             lo[s][t] = _mm512_dpbusd_epi32(lo[s][t], q_lo, broadcast4(q8));
             hi[s][t] = _mm512_dpbusd_epi32(hi[s][t], q_hi, broadcast4(q8 + 16));
           }
         }
-      }
+      });
       for (int s = 0; s < S; ++s) {
         const int p = p0 + s;
         const __m512i sc_lo = _mm512_cvtepi8_epi32(load128(g.scales[2 * p]));
@@ -252,13 +275,31 @@ TokenRows<Act> token_rows(const GemmArgs& a, int64_t t) {
   return {a.act + static_cast<size_t>(t) * a.act_stride, a.act_stride};
 }
 
+// As gemm_grouped for Q4_K and Q5_K, with each token's sums of activations per 32-element
+// sub-block computed first.
 template <typename Block>
 void gemm_affine_k_groups(const GemmArgs& a) {
-  gemm_grouped<Block>(
-      a, a.n / kQK_K, [](int64_t, int64_t) {},
-      [&]<int T>(const Block* x, int64_t i0, int64_t i1, int64_t t, __m512* acc) {
-        affine_k_blocks<T>(x, i0, i1, token_rows<BlockQ8_K>(a, t), acc);
-      });
+  const int64_t nb = a.n / kQK_K;
+  thread_local std::vector<int16_t> sums;
+  sums.resize(static_cast<size_t>(nb) * 8 * kGroupTokens);
+  int64_t first = 0;  // the token of sums[0..8 * nb)
+  const auto tokens = [&](int64_t s, int64_t nt) {
+    first = s;
+    const TokenRows<BlockQ8_K> y = token_rows<BlockQ8_K>(a, s);
+    for (int t = 0; t < nt; ++t) {
+      for (int64_t i = 0; i < nb; ++i) {
+        for (int j = 0; j < 8; ++j) {
+          sums[(t * nb + i) * 8 + j] =
+              static_cast<int16_t>(y[t][i].bsums[2 * j] + y[t][i].bsums[2 * j + 1]);
+        }
+      }
+    }
+  };
+  gemm_grouped<Block>(a, nb, tokens,
+                      [&]<int T>(const Block* x, int64_t i0, int64_t i1, int64_t t, __m512* acc) {
+                        affine_k_blocks<T>(x, i0, i1, token_rows<BlockQ8_K>(a, t),
+                                           sums.data() + (t - first) * nb * 8, nb * 8, acc);
+                      });
 }
 
 void gemm_q6_k_groups(const GemmArgs& a) {
