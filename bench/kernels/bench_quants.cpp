@@ -8,9 +8,9 @@
 //   BM_Gemm/<type>/<family>/<T>    64 rows by T tokens, hot in cache, as prefill (T 512),
 //                                  batched decoding (T 16) and decoding (T 1) run them:
 //                                  items_per_second counts multiply-adds.
-//   BM_GemmStream/<type>/<family>  64 MiB of weights by 16 tokens, in chunks of rows of at most
-//                                  256 KiB as the engine's matmul splits them: batched decoding's
-//                                  rate with the weights coming from memory, against BM_Gemm/16.
+//   BM_GemmStream/<type>/<family>  64 MiB of weights by 16 tokens, in the chunks the engine's
+//                                  matmul hands one thread: batched decoding's rate with the
+//                                  weights coming from memory, against BM_Gemm/16.
 // Family "groups" is the kernel for matrices rearranged into groups of 16 rows at load
 // (interleaved_rows.h), where this CPU has one; the engine uses it in place of the row-wise one.
 #include <benchmark/benchmark.h>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cpu/huge_page_buffer.h"
+#include "cpu/ops.h"
 #include "tensor/ggml_type.h"
 #include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
@@ -132,8 +133,9 @@ void bm_gemm_stream(benchmark::State& state, GgmlType t, Kernel k) {
   GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, tokens, out));
   HugePageBuffer pages(w.size());
   on_huge_pages(w, pages, g);
+  // Whole groups of rows in each chunk, for either layout.
   const size_t unit_bytes = k.grouped ? g.w_stride : g.w_stride * kGroupRows;
-  const int64_t chunk = std::max<int64_t>(1, (256 << 10) / static_cast<int64_t>(unit_bytes));
+  const int64_t chunk = matmul_chunk(rows / kGroupRows, unit_bytes, k.grouped, tokens, 1);
   for (auto _ : state) {
     for (int64_t u = 0; u < rows / kGroupRows; u += chunk) {
       GemmArgs part = g;

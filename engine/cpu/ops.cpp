@@ -74,6 +74,18 @@ const uint8_t* MatmulInput::rows(ThreadPool& pool, GgmlType type) {
   return it->bytes.data();
 }
 
+int64_t matmul_chunk(int64_t units, size_t unit_bytes, bool grouped, int64_t n_tokens,
+                     int64_t threads) {
+  // Several chunks per thread, so a thread slowed by a neighbour takes fewer. A chunk multiplies
+  // its rows by every token, a few tokens at a time (4 row-wise, kGroupPassTokens grouped), so
+  // with more tokens its rows are read again for each few: keep them few enough to stay in L2
+  // (256 KiB).
+  const int64_t chunk = std::max<int64_t>(1, units / (8 * threads));
+  if (n_tokens <= (grouped ? kGroupPassTokens : 4)) return chunk;
+  return std::min(chunk,
+                  std::max<int64_t>(1, (int64_t{256} << 10) / static_cast<int64_t>(unit_bytes)));
+}
+
 void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* out) {
   if (input.cols() != w.cols) {
     throw std::invalid_argument(w.name + ": input rows have " + std::to_string(input.cols()) +
@@ -82,18 +94,12 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
   const GgmlType act_type = vec_dot_type(w.type);
   const uint8_t* act = input.rows(pool, act_type);
   const size_t act_stride = row_bytes(act_type, w.cols);
-  // Several chunks of rows per thread, so a thread slowed by a neighbour takes fewer. A chunk
-  // multiplies its rows by every token, a few tokens at a time (4 row-wise, kGroupPassTokens
-  // grouped), so with more tokens its rows are read again for each few: keep them few enough to
-  // stay in L2 (256 KiB). Grouped matrices are split in whole groups.
+  // Grouped matrices are split in whole groups.
   const int64_t unit = w.group_stride ? kGroupRows : 1;
   const size_t unit_bytes = w.group_stride ? w.group_stride : w.row_stride;
   const int64_t units = w.rows / unit;
-  int64_t grain = std::max<int64_t>(1, units / (8 * pool.size()));
-  if (input.n_tokens() > (w.group_stride ? kGroupPassTokens : 4)) {
-    grain = std::min(grain,
-                     std::max<int64_t>(1, (int64_t{256} << 10) / static_cast<int64_t>(unit_bytes)));
-  }
+  const int64_t grain =
+      matmul_chunk(units, unit_bytes, w.group_stride != 0, input.n_tokens(), pool.size());
   pool.parallel_for(units, grain, [&](int64_t begin, int64_t end) {
     const GemmArgs args{.n = w.cols,
                         .w = w.data + static_cast<size_t>(begin) * unit_bytes,

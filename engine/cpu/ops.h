@@ -51,6 +51,11 @@ class MatmulInput {
   std::vector<Converted> converted_;
 };
 
+// The chunk, in units of rows (groups of rows for grouped matrices), that matmul hands a thread
+// at a time for `units` units of unit_bytes each by n_tokens tokens over `threads` threads.
+int64_t matmul_chunk(int64_t units, size_t unit_bytes, bool grouped, int64_t n_tokens,
+                     int64_t threads);
+
 // out[t * w.rows + r] = dot(w.row(r), input row t).
 void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* out);
 

@@ -225,13 +225,12 @@ inline void with_tile(int64_t n, F f) {
   }
 }
 
-// The order of a grouped product: kGroupTokens tokens at a time, group by group, and in a
+// The order of a grouped product: kGroupPassTokens tokens at a time, group by group, and in a
 // group kSpanBytes of blocks at a time by every tile of kTile tokens. A span comes from memory
 // for its first tile and from L1 for the others, so the weights stream at an even rate; tile by
 // tile over whole groups, the first tile's burst of reads outran one core's bandwidth on Q6_K
 // and Q8_0. The tiles' accumulators wait in L1 between spans, which changes no result.
-constexpr int64_t kGroupTokens = kGroupPassTokens;
-static_assert(kGroupTokens % kTile == 0);
+static_assert(kGroupPassTokens % kTile == 0);
 constexpr size_t kSpanBytes = 2 << 10;
 
 // Bytes ahead of the span in use that its weights are prefetched from, into L2: past the 4 KiB
@@ -239,9 +238,9 @@ constexpr size_t kSpanBytes = 2 << 10;
 // weights in memory than in cache.
 constexpr size_t kPrefetchAhead = 16 << 10;
 
-// Every group of rows by every token: tokens(s, nt) first for each kGroupTokens (or fewer)
-// tokens from s, then blocks_fn.template operator()<T>(x, i0, i1, t, acc) to add blocks i0..i1
-// of group x by the T tokens from t into acc[0..T).
+// Every group of rows by every token: tokens(s, nt) first for each kGroupPassTokens (or fewer)
+// tokens from s, a multiple of kGroupPassTokens, then blocks_fn.template operator()<T>(x, i0, i1,
+// t, acc) to add blocks i0..i1 of group x by the T tokens from t into acc[0..T).
 template <typename Block, typename TokensFn, typename BlocksFn>
 void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn blocks_fn) {
   // One tile of tokens (decoding) reads each group once at the memory's rate, which the hardware
@@ -249,18 +248,20 @@ void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn block
   const bool one_tile = a.n_tokens <= kTile;
   const int64_t span =
       one_tile ? nb : std::max<int64_t>(1, static_cast<int64_t>(kSpanBytes / sizeof(Block)));
-  for (int64_t s = 0; s < a.n_tokens; s += kGroupTokens) {
-    const int64_t nt = std::min(kGroupTokens, a.n_tokens - s);
+  for (int64_t s = 0; s < a.n_tokens; s += kGroupPassTokens) {
+    const int64_t nt = std::min(kGroupPassTokens, a.n_tokens - s);
     tokens(s, nt);
     for (int64_t r = 0; r < a.n_rows; r += kGroupRows) {
       const auto* x = reinterpret_cast<const Block*>(a.w + (r / kGroupRows) * a.w_stride);
-      __m512 acc[kGroupTokens];
+      __m512 acc[kGroupPassTokens];
       for (int64_t t = 0; t < nt; ++t) acc[t] = _mm512_setzero_ps();
       for (int64_t i0 = 0; i0 < nb; i0 += span) {
         const int64_t i1 = std::min(nb, i0 + span);
-        const char* ahead = reinterpret_cast<const char*>(x + i0) + kPrefetchAhead;
-        for (size_t c = 0; !one_tile && c < (i1 - i0) * sizeof(Block); c += 64) {
-          _mm_prefetch(ahead + c, _MM_HINT_T1);
+        if (!one_tile) {
+          const char* ahead = reinterpret_cast<const char*>(x + i0) + kPrefetchAhead;
+          for (size_t c = 0; c < (i1 - i0) * sizeof(Block); c += 64) {
+            _mm_prefetch(ahead + c, _MM_HINT_T1);
+          }
         }
         for (int64_t t0 = 0; t0 < nt; t0 += kTile) {
           with_tile(std::min<int64_t>(kTile, nt - t0), [&]<int T>() {
@@ -285,10 +286,9 @@ template <typename Block>
 void gemm_affine_k_groups(const GemmArgs& a) {
   const int64_t nb = a.n / kQK_K;
   thread_local std::vector<int16_t> sums;
-  sums.resize(static_cast<size_t>(nb) * 8 * kGroupTokens);
-  int64_t first = 0;  // the token of sums[0..8 * nb)
+  sums.resize(static_cast<size_t>(nb) * 8 * kGroupPassTokens);
+  // sums[(t % kGroupPassTokens * nb + i) * 8 + j] for token t's sub-block j of block i.
   const auto tokens = [&](int64_t s, int64_t nt) {
-    first = s;
     const TokenRows<BlockQ8_K> y = token_rows<BlockQ8_K>(a, s);
     for (int t = 0; t < nt; ++t) {
       for (int64_t i = 0; i < nb; ++i) {
@@ -299,11 +299,11 @@ void gemm_affine_k_groups(const GemmArgs& a) {
       }
     }
   };
-  gemm_grouped<Block>(a, nb, tokens,
-                      [&]<int T>(const Block* x, int64_t i0, int64_t i1, int64_t t, __m512* acc) {
-                        affine_k_blocks<T>(x, i0, i1, token_rows<BlockQ8_K>(a, t),
-                                           sums.data() + (t - first) * nb * 8, nb * 8, acc);
-                      });
+  gemm_grouped<Block>(
+      a, nb, tokens, [&]<int T>(const Block* x, int64_t i0, int64_t i1, int64_t t, __m512* acc) {
+        affine_k_blocks<T>(x, i0, i1, token_rows<BlockQ8_K>(a, t),
+                           sums.data() + t % kGroupPassTokens * nb * 8, nb * 8, acc);
+      });
 }
 
 void gemm_q6_k_groups(const GemmArgs& a) {
@@ -327,10 +327,9 @@ inline int32_t block_sum(const int8_t* qs) {
 void gemm_q8_0_groups(const GemmArgs& a) {
   const int64_t nb = a.n / kQK8_0;
   thread_local std::vector<Q8Block> blocks;
-  blocks.resize(static_cast<size_t>(nb) * kGroupTokens);
-  int64_t first = 0;  // the token of blocks[0..nb)
+  blocks.resize(static_cast<size_t>(nb) * kGroupPassTokens);
+  // blocks[t % kGroupPassTokens * nb + i] for token t's block i.
   const auto tokens = [&](int64_t s, int64_t nt) {
-    first = s;
     const TokenRows<BlockQ8_0> y = token_rows<BlockQ8_0>(a, s);
     for (int t = 0; t < nt; ++t) {
       for (int64_t i = 0; i < nb; ++i) {
@@ -341,8 +340,8 @@ void gemm_q8_0_groups(const GemmArgs& a) {
   gemm_grouped<BlockQ8_0x16>(
       a, nb, tokens,
       [&]<int T>(const BlockQ8_0x16* x, int64_t i0, int64_t i1, int64_t t, __m512* acc) {
-        q8_0_blocks<T>(x, i0, i1, token_rows<BlockQ8_0>(a, t), blocks.data() + (t - first) * nb, nb,
-                       acc);
+        q8_0_blocks<T>(x, i0, i1, token_rows<BlockQ8_0>(a, t),
+                       blocks.data() + t % kGroupPassTokens * nb, nb, acc);
       });
 }
 
