@@ -114,7 +114,7 @@ void CpuBackend::attention(int32_t layer) {
   const int32_t group = c.n_heads / c.n_kv_heads;
   pool_.parallel_for(
       static_cast<int64_t>(batch_.size()) * c.n_kv_heads, [&](int64_t begin, int64_t end) {
-        std::vector<float> scratch;
+        AttentionScratch scratch;
         for (int64_t i = begin; i < end; ++i) {
           const int64_t t = i / c.n_kv_heads;
           const auto kv_head = static_cast<int32_t>(i % c.n_kv_heads);

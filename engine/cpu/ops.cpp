@@ -6,7 +6,6 @@
 #include <string>
 
 #include "tensor/f16_vec.h"
-#include "tensor/fp16.h"
 #include "tensor/interleaved_rows.h"
 #include "tensor/quants.h"
 
@@ -127,22 +126,25 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 
 void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t layer, int32_t pos,
                int32_t window, const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim,
-               float* out, std::vector<float>& scratch) {
+               float* out, AttentionScratch& scratch) {
   const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
   const int32_t n_pos = pos - first + 1;
   const int32_t bs = kv.block_size();
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   // Head g's scores (then softmax weights) are row g of n_pos; its F16-rounded query follows.
-  scratch.resize(static_cast<size_t>(n_q) * (n_pos + head_dim));
-  float* scores = scratch.data();
-  float* q16 = scratch.data() + static_cast<size_t>(n_q) * n_pos;
-  for (int32_t i = 0; i < n_q * head_dim; ++i) q16[i] = fp16_to_fp32(fp32_to_fp16(q[i]));
+  scratch.floats.resize(static_cast<size_t>(n_q) * (n_pos + head_dim));
+  float* scores = scratch.floats.data();
+  float* q16 = scores + static_cast<size_t>(n_q) * n_pos;
+  std::copy(q, q + static_cast<size_t>(n_q) * head_dim, q16);
+  round_to_f16(q16, static_cast<int64_t>(n_q) * head_dim);
   const size_t head_offset = static_cast<size_t>(kv_head) * head_dim;
+  std::vector<const uint16_t*>& rows = scratch.rows;
+  rows.resize(n_pos);
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
-    const uint16_t* k = kv.key(layer, table[p / bs], p % bs) + head_offset;
-    dot_f16_rows(head_dim, k, q16, head_dim, n_q, scores + j, n_pos);
+    rows[j] = kv.key(layer, table[p / bs], p % bs) + head_offset;
   }
+  dot_f16_rows(head_dim, rows.data(), n_pos, q16, head_dim, n_q, scores, n_pos);
   for (int32_t g = 0; g < n_q; ++g) {
     float* row = scores + static_cast<size_t>(g) * n_pos;
     float max_score = -INFINITY;
@@ -156,14 +158,15 @@ void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t l
       sum += row[j];
     }
     const float inv = static_cast<float>(1.0 / sum);
-    for (int32_t j = 0; j < n_pos; ++j) row[j] = fp16_to_fp32(fp32_to_fp16(row[j] * inv));
+    for (int32_t j = 0; j < n_pos; ++j) row[j] *= inv;
+    round_to_f16(row, n_pos);
   }
-  std::fill(out, out + static_cast<size_t>(n_q) * head_dim, 0.0f);
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
-    const uint16_t* v = kv.value(layer, table[p / bs], p % bs) + head_offset;
-    axpy_f16_rows(head_dim, scores + j, n_pos, v, out, head_dim, n_q);
+    rows[j] = kv.value(layer, table[p / bs], p % bs) + head_offset;
   }
+  std::fill(out, out + static_cast<size_t>(n_q) * head_dim, 0.0f);
+  axpy_f16_rows(head_dim, scores, n_pos, rows.data(), n_pos, out, head_dim, n_q);
 }
 
 }  // namespace engine

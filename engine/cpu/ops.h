@@ -62,6 +62,12 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
 // gate[i] = silu(gate[i]) * up[i].
 void silu_mul(float* gate, const float* up, int64_t n);
 
+// Buffers attention() reuses from call to call: the scores and F16 query, and the cached rows.
+struct AttentionScratch {
+  std::vector<float> floats;
+  std::vector<const uint16_t*> rows;
+};
+
 // The attention of the n_q query heads that share KV head `kv_head` in `layer` over the keys and
 // values of the sequence whose block table is `table`, for the positions max(0, pos - window + 1)
 // .. pos (window 0 = all). q and out: n_q heads of head_dim floats each. Each cached key and value
@@ -70,6 +76,6 @@ void silu_mul(float* gate, const float* up, int64_t n);
 // softmax weights before they multiply the values.
 void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t layer, int32_t pos,
                int32_t window, const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim,
-               float* out, std::vector<float>& scratch);
+               float* out, AttentionScratch& scratch);
 
 }  // namespace engine

@@ -1,39 +1,39 @@
 // The m-row loops of f16_vec.h's kernels, shared by the SIMD family files. A family writes kernels
-// for a fixed number of rows (1 to a few) per pass over the halves; these run them over any m,
-// as many rows a pass as the family has kernels for. Each instantiation takes a file's own
-// internal-linkage kernels, so it is unique to that file's instruction set.
+// for a fixed number of float rows (1 to a few) per pass over the rows of halves; these run them
+// over any m, as many rows a pass as the family has kernels for. Each instantiation takes a file's
+// own internal-linkage kernels, so it is unique to that file's instruction set.
 #pragma once
 
 #include <cstdint>
 
 namespace engine {
 
-using DotRowsFn = void (*)(int64_t n, const uint16_t* h, const float* x, int64_t x_stride,
-                           float* out, int64_t out_stride);
-using AxpyRowsFn = void (*)(int64_t n, const float* a, int64_t a_stride, const uint16_t* h,
-                            float* y, int64_t y_stride);
+using DotRowsFn = void (*)(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x,
+                           int64_t x_stride, float* out, int64_t out_stride);
+using AxpyRowsFn = void (*)(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* h,
+                            int64_t n_h, float* y, int64_t y_stride);
 
 // kDots[r - 1] takes r rows.
 template <DotRowsFn... kDots>
-void dot_rows_in_passes(int64_t n, const uint16_t* h, const float* x, int64_t x_stride, int64_t m,
-                        float* out, int64_t out_stride) {
+void dot_rows_in_passes(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x,
+                        int64_t x_stride, int64_t m, float* out, int64_t out_stride) {
   constexpr DotRowsFn kFns[] = {kDots...};
   constexpr int64_t kMax = sizeof...(kDots);
   for (int64_t r = 0; r < m; r += kMax) {
     const int64_t rows = m - r < kMax ? m - r : kMax;
-    kFns[rows - 1](n, h, x + r * x_stride, x_stride, out + r * out_stride, out_stride);
+    kFns[rows - 1](n, h, n_h, x + r * x_stride, x_stride, out + r * out_stride, out_stride);
   }
 }
 
 // kAxpys[r - 1] takes r rows.
 template <AxpyRowsFn... kAxpys>
-void axpy_rows_in_passes(int64_t n, const float* a, int64_t a_stride, const uint16_t* h, float* y,
-                         int64_t y_stride, int64_t m) {
+void axpy_rows_in_passes(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* h,
+                         int64_t n_h, float* y, int64_t y_stride, int64_t m) {
   constexpr AxpyRowsFn kFns[] = {kAxpys...};
   constexpr int64_t kMax = sizeof...(kAxpys);
   for (int64_t r = 0; r < m; r += kMax) {
     const int64_t rows = m - r < kMax ? m - r : kMax;
-    kFns[rows - 1](n, a + r * a_stride, a_stride, h, y + r * y_stride, y_stride);
+    kFns[rows - 1](n, a + r * a_stride, a_stride, h, n_h, y + r * y_stride, y_stride);
   }
 }
 

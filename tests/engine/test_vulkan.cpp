@@ -566,7 +566,8 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
     std::vector<float> got(q.size());
     download(*ctx, ob, 0, got.data(), got.size() * 4);
 
-    std::vector<float> want(q.size()), scratch;
+    std::vector<float> want(q.size());
+    AttentionScratch scratch;
     const int32_t group = c.n_heads / c.n_kv_heads;
     for (int t = 0; t < tokens; ++t) {
       for (int32_t kv = 0; kv < c.n_kv_heads; ++kv) {
