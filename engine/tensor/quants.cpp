@@ -13,9 +13,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "tensor/cpu_features.h"
 #include "tensor/fp16.h"
 
 namespace engine {
+
+namespace avx512 {
+void quantize_q8_0(const float* x, BlockQ8_0* y, int64_t nb);
+void quantize_q8_k(const float* x, BlockQ8_K* y, int64_t nb);
+}  // namespace avx512
 
 namespace {
 
@@ -509,7 +515,28 @@ void q6_k_values(const BlockQ6_K& x, uint8_t* q) {
   }
 }
 
+bool quantize_activations(std::string_view family, GgmlType type, const float* x, void* y,
+                          int64_t n) {
+  const int64_t nb = blocks_of(type, n);
+  const bool avx512 = family == "avx512";
+  if (family == "scalar" || (avx512 && cpu_has_avx512())) {
+    switch (type) {
+      case GgmlType::Q8_0:
+        (avx512 ? avx512::quantize_q8_0 : quantize_q8_0)(x, static_cast<BlockQ8_0*>(y), nb);
+        return true;
+      case GgmlType::Q8_K:
+        (avx512 ? avx512::quantize_q8_k : quantize_q8_k)(x, static_cast<BlockQ8_K*>(y), nb);
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
 void quantize_row(GgmlType type, const float* x, void* y, int64_t n) {
+  static const char* const kActivationFamily = cpu_has_avx512() ? "avx512" : "scalar";
+  if (quantize_activations(kActivationFamily, type, x, y, n)) return;
   const int64_t nb = blocks_of(type, n);
   switch (type) {
     case GgmlType::F32:
@@ -522,16 +549,12 @@ void quantize_row(GgmlType type, const float* x, void* y, int64_t n) {
     }
     case GgmlType::Q4_0:
       return quantize_q4_0(x, static_cast<BlockQ4_0*>(y), nb);
-    case GgmlType::Q8_0:
-      return quantize_q8_0(x, static_cast<BlockQ8_0*>(y), nb);
     case GgmlType::Q4_K:
       return quantize_q4_k(x, static_cast<BlockQ4_K*>(y), nb);
     case GgmlType::Q5_K:
       return quantize_q5_k(x, static_cast<BlockQ5_K*>(y), nb);
     case GgmlType::Q6_K:
       return quantize_q6_k(x, static_cast<BlockQ6_K*>(y), nb);
-    case GgmlType::Q8_K:
-      return quantize_q8_k(x, static_cast<BlockQ8_K*>(y), nb);
     default:
       throw std::invalid_argument("quantize_row: type " + std::string(type_info(type).name) +
                                   " is not supported");

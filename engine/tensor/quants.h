@@ -16,6 +16,12 @@ namespace engine {
 // Q4_K, Q5_K, Q6_K and Q8_K.
 void quantize_row(GgmlType type, const float* x, void* y, int64_t n);
 
+// quantize_row for an activation type (Q8_0, Q8_K) with one family's code: "scalar" (the
+// reference) or "avx512", bit for bit the same. False where the family has none for `type` or this
+// CPU cannot run it. quantize_row uses the fastest; tests check each against the reference.
+bool quantize_activations(std::string_view family, GgmlType type, const float* x, void* y,
+                          int64_t n);
+
 // Blocks of `type` -> float.
 void dequantize_row(GgmlType type, const void* x, float* y, int64_t n);
 

@@ -308,7 +308,70 @@ struct TileQ6_K {
   }
 };
 
+// round(v) for |v| < 2^22, ties to even, as quants.cpp's nearest_int: 1.5 * 2^23 added leaves
+// the rounded integer in the low mantissa bits. The add states its rounding so that the compiler
+// cannot fuse it with the multiply before it into one FMA, which rounds once and differs.
+inline __m512i nearest_ints(__m512 v) {
+  const __m512i bits = _mm512_castps_si512(_mm512_add_round_ps(
+      v, _mm512_set1_ps(12582912.0f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  return _mm512_sub_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffff)),
+                          _mm512_set1_epi32(0x400000));
+}
+
+// max(|v|) over lanes, ignoring NaN as the reference's comparisons do: max_ps returns its second
+// operand where the first is NaN.
+inline __m512 abs_max(__m512 v, __m512 so_far) { return _mm512_max_ps(_mm512_abs_ps(v), so_far); }
+
 }  // namespace
+
+void quantize_q8_0(const float* x, BlockQ8_0* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK8_0) {
+    const __m512 lo = _mm512_loadu_ps(x);
+    const __m512 hi = _mm512_loadu_ps(x + 16);
+    const float amax = _mm512_reduce_max_ps(abs_max(hi, abs_max(lo, _mm512_setzero_ps())));
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    y[i].d = _cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT);
+    const __m512 idv = _mm512_set1_ps(id);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs),
+                     _mm512_cvtepi32_epi8(nearest_ints(_mm512_mul_ps(lo, idv))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs + 16),
+                     _mm512_cvtepi32_epi8(nearest_ints(_mm512_mul_ps(hi, idv))));
+  }
+}
+
+void quantize_q8_k(const float* x, BlockQ8_K* y, int64_t nb) {
+  constexpr int kVecs = kQK_K / 16;  // one bsum per vector
+  for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
+    __m512 m = _mm512_setzero_ps();
+    for (int k = 0; k < kVecs; ++k) m = abs_max(_mm512_loadu_ps(x + 16 * k), m);
+    const float amax = _mm512_reduce_max_ps(m);
+    BlockQ8_K& b = y[i];
+    if (amax == 0.0f) {
+      std::memset(&b, 0, sizeof(b));
+      continue;
+    }
+    // The first element of largest magnitude gives the scale its sign, as in the reference.
+    float max = 0.0f;
+    for (int k = 0; k < kVecs; ++k) {
+      const __m512 v = _mm512_loadu_ps(x + 16 * k);
+      const __mmask16 at = _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+      if (at != 0) {
+        max = x[16 * k + __builtin_ctz(at)];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const __m512 s = _mm512_set1_ps(iscale);
+    for (int k = 0; k < kVecs; ++k) {
+      const __m512i q = _mm512_min_epi32(
+          nearest_ints(_mm512_mul_ps(s, _mm512_loadu_ps(x + 16 * k))), _mm512_set1_epi32(127));
+      const __m128i q8 = _mm512_cvtepi32_epi8(q);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(b.qs + 16 * k), q8);
+      b.bsums[k] = static_cast<int16_t>(_mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(q8)));
+    }
+    b.d = 1.0f / iscale;
+  }
+}
 
 GemmFn kernel(GgmlType weight_type) {
   switch (weight_type) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -536,6 +537,53 @@ TEST(QuantKernels, GemmBlocksMatchReferenceAndSingleDots) {
     }
   }
   EXPECT_GT(checked, 0);
+}
+
+// Activations quantized by every family byte for byte as the reference: random rows at many
+// scales, and the blocks where the reference's choices show: zeros, a magnitude tie between signs
+// (the first element sets the sign), exact rounding ties, NaN and infinity.
+TEST(QuantKernels, ActivationQuantizersMatchReferenceBytes) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int64_t n = 4 * kQK_K;
+  std::vector<std::vector<float>> rows;
+  for (float scale : {1e-30f, 1e-3f, 1.0f, 3e4f}) {
+    std::vector<float> x(n);
+    for (float& v : x) v = scale * dist(rng);
+    rows.push_back(x);
+  }
+  std::vector<float> special(n, 0.0f);  // block 0 all zeros
+  special[kQK_K + 3] = 2.0f;            // block 1: +2 before -2
+  special[kQK_K + 9] = -2.0f;
+  special[2 * kQK_K] = 127.0f;  // block 2: 127 makes x.5 exact ties for Q8_0
+  special[2 * kQK_K + 1] = 62.5f;
+  special[2 * kQK_K + 2] = -63.5f;
+  special[3 * kQK_K + 5] = std::numeric_limits<float>::quiet_NaN();  // block 3: NaN, inf
+  special[3 * kQK_K + 6] = 1.0f;
+  special[3 * kQK_K + 40] = std::numeric_limits<float>::infinity();
+  rows.push_back(special);
+  std::vector<float> ties(n);
+  for (int64_t i = 0; i < n; ++i) ties[i] = static_cast<float>(i % 255 - 127) * 0.5f;
+  rows.push_back(ties);
+
+  int checked = 0;
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K}) {
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::vector<uint8_t> want(row_bytes(t, n)), got(want.size(), 0xcd);
+      ASSERT_TRUE(quantize_activations("scalar", t, rows[r].data(), want.data(), n));
+      if (!quantize_activations("avx512", t, rows[r].data(), got.data(), n)) continue;
+      EXPECT_EQ(got, want) << type_info(t).name << " row " << r;
+      std::vector<uint8_t> dispatched(want.size());
+      quantize_row(t, rows[r].data(), dispatched.data(), n);
+      EXPECT_EQ(dispatched, want) << type_info(t).name << " row " << r;
+      ++checked;
+    }
+  }
+  EXPECT_FALSE(quantize_activations("scalar", GgmlType::Q4_K, rows[0].data(), nullptr, n));
+  EXPECT_FALSE(quantize_activations("neon", GgmlType::Q8_0, rows[0].data(), nullptr, n));
+  if (gemm_kernel(GgmlType::Q8_0, "avx512")) {
+    EXPECT_EQ(checked, 2 * static_cast<int>(rows.size()));
+  }
 }
 
 TEST(QuantKernels, DispatchAndFamilies) {
