@@ -2,6 +2,8 @@
 // pass over the rows of halves.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "tensor/f16_rows.h"
 #include "tensor/f16_vec.h"
 
@@ -19,10 +21,22 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Rows of halves this far ahead are prefetched, and the first ones before the loop: the cache's
+// rows are short and far apart (one KV head of one position), so the hardware prefetchers do not
+// see them coming.
+constexpr int64_t kRowsAhead = 16;
+
+inline void prefetch_row(const uint16_t* row, int64_t n) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t b = 0; b < n * 2; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+}
+
 template <int M>
 void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int64_t x_stride,
            float* out, int64_t out_stride) {
+  for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j], n);
   for (int64_t j = 0; j < n_h; ++j) {
+    if (j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead], n);
     __m256 acc[M];
     for (int r = 0; r < M; ++r) acc[r] = _mm256_setzero_ps();
     int64_t i = 0;
@@ -40,15 +54,17 @@ void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int
   }
 }
 
-// Elements i0..i0 + 8V of each y row stay in registers while every row of halves is added in.
+// Elements i0..i0 + 8V of each y row (of n) stay in registers while every row of halves is added
+// in; the first pass prefetches the rows ahead.
 template <int M, int V>
-void axpy_vectors(int64_t i0, const float* a, int64_t a_stride, const uint16_t* const* h,
+void axpy_vectors(int64_t n, int64_t i0, const float* a, int64_t a_stride, const uint16_t* const* h,
                   int64_t n_h, float* y, int64_t y_stride) {
   __m256 acc[M][V];
   for (int r = 0; r < M; ++r) {
     for (int v = 0; v < V; ++v) acc[r][v] = _mm256_loadu_ps(y + r * y_stride + i0 + 8 * v);
   }
   for (int64_t j = 0; j < n_h; ++j) {
+    if (i0 == 0 && j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead], n);
     __m256 av[M];
     for (int r = 0; r < M; ++r) av[r] = _mm256_set1_ps(a[r * a_stride + j]);
     for (int v = 0; v < V; ++v) {
@@ -66,10 +82,11 @@ void axpy_vectors(int64_t i0, const float* a, int64_t a_stride, const uint16_t* 
 template <int M>
 void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* h, int64_t n_h,
             float* y, int64_t y_stride) {
+  for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j], n);
   int64_t i0 = 0;
-  for (; i0 + 16 <= n; i0 += 16) axpy_vectors<M, 2>(i0, a, a_stride, h, n_h, y, y_stride);
+  for (; i0 + 16 <= n; i0 += 16) axpy_vectors<M, 2>(n, i0, a, a_stride, h, n_h, y, y_stride);
   if (i0 + 8 <= n) {
-    axpy_vectors<M, 1>(i0, a, a_stride, h, n_h, y, y_stride);
+    axpy_vectors<M, 1>(n, i0, a, a_stride, h, n_h, y, y_stride);
     i0 += 8;
   }
   for (int r = 0; r < M; ++r) {

@@ -19,10 +19,22 @@ inline __m512 load_h16(__mmask16 m, const uint16_t* h) {
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h));
 }
 
+// Rows of halves this far ahead are prefetched, and the first ones before the loop: the cache's
+// rows are short and far apart (one KV head of one position), so the hardware prefetchers do not
+// see them coming, and a 16-sequence decoding step stalled on them.
+constexpr int64_t kRowsAhead = 16;
+
+inline void prefetch_row(const uint16_t* row, int64_t n) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t b = 0; b < n * 2; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+}
+
 template <int M>
 void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int64_t x_stride,
            float* out, int64_t out_stride) {
+  for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j], n);
   for (int64_t j = 0; j < n_h; ++j) {
+    if (j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead], n);
     __m512 acc[M];
     for (int r = 0; r < M; ++r) acc[r] = _mm512_setzero_ps();
     for (int64_t i = 0; i < n; i += 16) {
@@ -50,7 +62,11 @@ void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* 
         acc[r][v] = _mm512_maskz_loadu_ps(mask[v], y + r * y_stride + i0 + 16 * v);
       }
     }
+    if (i0 == 0) {
+      for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j], n);
+    }
     for (int64_t j = 0; j < n_h; ++j) {
+      if (i0 == 0 && j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead], n);
       __m512 av[M];
       for (int r = 0; r < M; ++r) av[r] = _mm512_set1_ps(a[r * a_stride + j]);
       for (int v = 0; v < kVecs; ++v) {
