@@ -23,7 +23,8 @@ inline float hsum(__m256 v) {
 
 // Rows of halves this far ahead are prefetched, and the first ones before the loop: the cache's
 // rows are short and far apart (one KV head of one position), so the hardware prefetchers do not
-// see them coming.
+// see them coming. Repeated in f16_vec_avx512.cpp on purpose: inline code shared by files built
+// with different -m flags can be merged by the linker into the wider instruction set's copy.
 constexpr int64_t kRowsAhead = 16;
 
 inline void prefetch_row(const uint16_t* row, int64_t n) {
