@@ -1,10 +1,10 @@
 // The attention's inner loops over the F16 KV cache, for the query heads that share one KV head:
 // the query and the softmax weights rounded to F16, dot products of n_h rows of halves (cached
 // keys) with m float rows (the queries), and y_r += sum over j of a_rj * halves_j (cached values)
-// for m rows. Each row of halves is converted once for all m rows, and the kernels loop over the
-// n_h rows themselves, which may lie anywhere (the cache is paged). SIMD where the CPU has it (F16C
-// converts 8 or 16 halves an instruction); each output's order of additions depends only on n and
-// n_h, never on m or the batch.
+// for m rows. Each row of halves is converted once per pass of up to four float rows, and the
+// kernels loop over the n_h rows themselves, which may lie anywhere (the cache is paged). SIMD
+// where the CPU has it (F16C converts 8 or 16 halves an instruction); each output's order of
+// additions depends only on n and n_h, never on m or the batch.
 #pragma once
 
 #include <cstdint>

@@ -55,17 +55,18 @@ void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int
   }
 }
 
-// Elements i0..i0 + 8V of each y row (of n) stay in registers while every row of halves is added
-// in; the first pass prefetches the rows ahead.
+// Elements i0..i0 + 8V of each y row stay in registers while every row of halves is added in,
+// their part of the rows ahead prefetched.
 template <int M, int V>
-void axpy_vectors(int64_t n, int64_t i0, const float* a, int64_t a_stride, const uint16_t* const* h,
+void axpy_vectors(int64_t i0, const float* a, int64_t a_stride, const uint16_t* const* h,
                   int64_t n_h, float* y, int64_t y_stride) {
   __m256 acc[M][V];
   for (int r = 0; r < M; ++r) {
     for (int v = 0; v < V; ++v) acc[r][v] = _mm256_loadu_ps(y + r * y_stride + i0 + 8 * v);
   }
+  for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j] + i0, 8 * V);
   for (int64_t j = 0; j < n_h; ++j) {
-    if (i0 == 0 && j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead], n);
+    if (j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead] + i0, 8 * V);
     __m256 av[M];
     for (int r = 0; r < M; ++r) av[r] = _mm256_set1_ps(a[r * a_stride + j]);
     for (int v = 0; v < V; ++v) {
@@ -78,16 +79,15 @@ void axpy_vectors(int64_t n, int64_t i0, const float* a, int64_t a_stride, const
   }
 }
 
-// Two vectors of 8 at a time (16 ymm registers: 4 rows by 2 vectors of sums, the halves and the
-// 4 weights), then one, then the scalar tail.
+// Two vectors of 8 at a time (13 of the 16 ymm registers: 4 rows by 2 vectors of sums, the
+// halves and the 4 weights), then one, then the scalar tail.
 template <int M>
 void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* h, int64_t n_h,
             float* y, int64_t y_stride) {
-  for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j], n);
   int64_t i0 = 0;
-  for (; i0 + 16 <= n; i0 += 16) axpy_vectors<M, 2>(n, i0, a, a_stride, h, n_h, y, y_stride);
+  for (; i0 + 16 <= n; i0 += 16) axpy_vectors<M, 2>(i0, a, a_stride, h, n_h, y, y_stride);
   if (i0 + 8 <= n) {
-    axpy_vectors<M, 1>(n, i0, a, a_stride, h, n_h, y, y_stride);
+    axpy_vectors<M, 1>(i0, a, a_stride, h, n_h, y, y_stride);
     i0 += 8;
   }
   for (int r = 0; r < M; ++r) {

@@ -48,33 +48,36 @@ void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int
   }
 }
 
-// 64 elements of each y row stay in registers while every row of halves is added in.
+// Up to 64 elements of each y row (from i0, of n) stay in registers while every row of halves is
+// added in; each pass prefetches its part of the rows ahead.
 template <int M>
 void axpy_m(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* h, int64_t n_h,
             float* y, int64_t y_stride) {
   constexpr int kVecs = 4;
   for (int64_t i0 = 0; i0 < n; i0 += 16 * kVecs) {
+    const int live = static_cast<int>(std::min<int64_t>(n - i0 + 15, 16 * kVecs) / 16);
+    const int64_t width = std::min<int64_t>(n - i0, 16 * kVecs);
     __mmask16 mask[kVecs];
     __m512 acc[M][kVecs];
     for (int v = 0; v < kVecs; ++v) {
       mask[v] = lanes_below(n, i0 + 16 * v);
       for (int r = 0; r < M; ++r) {
-        acc[r][v] = _mm512_maskz_loadu_ps(mask[v], y + r * y_stride + i0 + 16 * v);
+        acc[r][v] = v < live ? _mm512_maskz_loadu_ps(mask[v], y + r * y_stride + i0 + 16 * v)
+                             : _mm512_setzero_ps();
       }
     }
-    if (i0 == 0) {
-      for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j], n);
-    }
+    for (int64_t j = 0; j < std::min(n_h, kRowsAhead); ++j) prefetch_row(h[j] + i0, width);
     for (int64_t j = 0; j < n_h; ++j) {
-      if (i0 == 0 && j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead], n);
+      if (j + kRowsAhead < n_h) prefetch_row(h[j + kRowsAhead] + i0, width);
       __m512 av[M];
       for (int r = 0; r < M; ++r) av[r] = _mm512_set1_ps(a[r * a_stride + j]);
       for (int v = 0; v < kVecs; ++v) {
+        if (v >= live) break;
         const __m512 hv = load_h16(mask[v], h[j] + i0 + 16 * v);
         for (int r = 0; r < M; ++r) acc[r][v] = _mm512_fmadd_ps(av[r], hv, acc[r][v]);
       }
     }
-    for (int v = 0; v < kVecs; ++v) {
+    for (int v = 0; v < live; ++v) {
       for (int r = 0; r < M; ++r) {
         _mm512_mask_storeu_ps(y + r * y_stride + i0 + 16 * v, mask[v], acc[r][v]);
       }

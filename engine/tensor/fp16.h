@@ -22,7 +22,9 @@ inline uint16_t fp32_to_fp16(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
   const uint32_t ax = x & 0x7fffffff;
-  if (ax >= 0x7f800000u) return sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0);  // inf/nan
+  if (ax == 0x7f800000u) return sign | 0x7c00;  // inf
+  // NaN: quiet, with the top of the payload, as F16C converts it.
+  if (ax > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00 | ((ax >> 13) & 0x3ff));
   if (ax >= 0x477ff000u) return sign | 0x7c00;  // rounds to >= 65520: overflow to inf
   if (ax < 0x38800000u) {                       // below the smallest normal half: subnormal
     if (ax < 0x33000000u) return sign;          // rounds to zero

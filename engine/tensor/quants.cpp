@@ -518,14 +518,14 @@ void q6_k_values(const BlockQ6_K& x, uint8_t* q) {
 bool quantize_activations(std::string_view family, GgmlType type, const float* x, void* y,
                           int64_t n) {
   const int64_t nb = blocks_of(type, n);
-  const bool avx512 = family == "avx512";
-  if (family == "scalar" || (avx512 && cpu_has_avx512())) {
+  const bool use_avx512 = family == "avx512";
+  if (family == "scalar" || (use_avx512 && cpu_has_avx512())) {
     switch (type) {
       case GgmlType::Q8_0:
-        (avx512 ? avx512::quantize_q8_0 : quantize_q8_0)(x, static_cast<BlockQ8_0*>(y), nb);
+        (use_avx512 ? avx512::quantize_q8_0 : quantize_q8_0)(x, static_cast<BlockQ8_0*>(y), nb);
         return true;
       case GgmlType::Q8_K:
-        (avx512 ? avx512::quantize_q8_k : quantize_q8_k)(x, static_cast<BlockQ8_K*>(y), nb);
+        (use_avx512 ? avx512::quantize_q8_k : quantize_q8_k)(x, static_cast<BlockQ8_K*>(y), nb);
         return true;
       default:
         break;

@@ -1,4 +1,5 @@
-// AVX-512 (F, BW, VL, DQ, VNNI) matrix kernels, only called after gemm.cpp has checked the CPU.
+// AVX-512 (F, BW, VL, DQ, VNNI) matrix kernels and activation quantizers, only called after
+// gemm.cpp or quants.cpp has checked the CPU.
 //
 // Quantized types run in tiles of one weight row by up to four tokens: the row's blocks are
 // unpacked once and multiplied into each token's accumulators, which is what makes prefill and

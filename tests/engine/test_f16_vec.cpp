@@ -1,8 +1,10 @@
 // The attention's F16 kernels: every SIMD family against the scalar one on awkward lengths.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,7 +48,7 @@ TEST(F16Kernels, EveryFamilyMatchesScalarAndRowsAreIndependent) {
     if (!k) continue;
     for (int64_t n : {1, 7, 8, 15, 16, 17, 24, 64, 96, 128, 129, 1000}) {
       for (int64_t m : {1, 3, 4, 5, 9}) {
-        for (int64_t n_h : {1, 2, 5}) {
+        for (int64_t n_h : {1, 2, 5, 20}) {
           SCOPED_TRACE(std::string(family) + " n=" + std::to_string(n) + " m=" + std::to_string(m) +
                        " n_h=" + std::to_string(n_h));
           const Case c = make_case(n, n_h, m, static_cast<uint32_t>(n * 64 + m * 8 + n_h));
@@ -70,8 +72,8 @@ TEST(F16Kernels, EveryFamilyMatchesScalarAndRowsAreIndependent) {
           }
 
           // y rows with their padding: the padding must stay untouched. The weights are a row of
-          // n_h per float row, n_h + 1 apart.
-          std::vector<float> a(m * out_stride);
+          // n_h per float row, n_h + 1 apart, with NaN between them that must not be read.
+          std::vector<float> a(m * out_stride, std::numeric_limits<float>::quiet_NaN());
           for (int64_t r = 0; r < m; ++r) {
             for (int64_t j = 0; j < n_h; ++j) {
               a[r * out_stride + j] = 0.37f - 0.1f * static_cast<float>(r) + 0.05f * j;
@@ -114,14 +116,29 @@ TEST(F16Kernels, EveryFamilyMatchesScalarAndRowsAreIndependent) {
 }
 
 // Rounding to F16 bit for bit as the scalar reference, on every length's tail and on the values
-// where rounding is delicate: ties, subnormals, the largest half and overflow.
+// where rounding is delicate: ties, subnormals, the largest half, overflow, infinity and NaNs
+// with payloads (quiet and signalling).
 TEST(F16Kernels, RoundToF16MatchesScalar) {
   std::mt19937 rng(11);
   std::normal_distribution<float> dist(0.0f, 30.0f);
-  std::vector<float> values = {0.0f,     -0.0f,    1.0f + 0x1p-11f, 1.0f + 3 * 0x1p-11f,
-                               0x1p-24f, 0x1p-25f, 0x1.8p-24f,      0x1p-14f - 0x1p-26f,
-                               65504.0f, 65519.0f, 65520.0f,        -1e9f,
-                               1e-30f,   0.1f,     -2.5e-6f};
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               1.0f + 0x1p-11f,
+                               1.0f + 3 * 0x1p-11f,
+                               0x1p-24f,
+                               0x1p-25f,
+                               0x1.8p-24f,
+                               0x1p-14f - 0x1p-26f,
+                               65504.0f,
+                               65519.0f,
+                               65520.0f,
+                               -1e9f,
+                               1e-30f,
+                               0.1f,
+                               -2.5e-6f,
+                               std::bit_cast<float>(0x7fc02000u),
+                               std::bit_cast<float>(0xff801234u),
+                               std::numeric_limits<float>::infinity()};
   while (values.size() < 203) values.push_back(dist(rng) * std::pow(2.0f, dist(rng) / 4.0f));
   const F16Kernels* scalar = f16_kernels("scalar");
   int checked = 0;

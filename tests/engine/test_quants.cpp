@@ -553,8 +553,10 @@ TEST(QuantKernels, ActivationQuantizersMatchReferenceBytes) {
     rows.push_back(x);
   }
   std::vector<float> special(n, 0.0f);  // block 0 all zeros
-  special[kQK_K + 3] = 2.0f;            // block 1: +2 before -2
+  special[kQK_K + 3] = 2.0f;            // block 1: +2 before -2, in one vector
   special[kQK_K + 9] = -2.0f;
+  special[kQK_K + 40] = -2.0f;  // and -2 before +2, vectors apart (also in Q8_0's blocks)
+  special[kQK_K + 200] = 2.0f;
   special[2 * kQK_K] = 127.0f;  // block 2: 127 makes x.5 exact ties for Q8_0
   special[2 * kQK_K + 1] = 62.5f;
   special[2 * kQK_K + 2] = -63.5f;
@@ -562,8 +564,12 @@ TEST(QuantKernels, ActivationQuantizersMatchReferenceBytes) {
   special[3 * kQK_K + 6] = 1.0f;
   special[3 * kQK_K + 40] = std::numeric_limits<float>::infinity();
   rows.push_back(special);
+  // One 127 in each block of 32 makes both scales exactly 1: every other element, k + 0.5, is a
+  // rounding tie.
   std::vector<float> ties(n);
-  for (int64_t i = 0; i < n; ++i) ties[i] = static_cast<float>(i % 255 - 127) * 0.5f;
+  for (int64_t i = 0; i < n; ++i) {
+    ties[i] = i % 32 == 7 ? 127.0f : static_cast<float>(i % 97 - 48) + 0.5f;
+  }
   rows.push_back(ties);
 
   int checked = 0;
