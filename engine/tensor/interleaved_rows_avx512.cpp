@@ -23,12 +23,17 @@ inline __m512i broadcast4(const void* p) {
   return _mm512_set1_epi32(v);
 }
 
-// Asks for the lines of the block `ahead` bytes past b into L1; nothing when ahead is 0.
+// Asks for part `part` of `parts` of the lines of the block `ahead` bytes past b, into L1;
+// nothing when ahead is 0. A kernel asks for its block's parts as it goes, so that its reads
+// in flight stay even: all of a block at once measured slower.
 template <typename Block>
-inline void prefetch_block(const Block* b, size_t ahead) {
+inline void prefetch_part(const Block* b, size_t ahead, int part, int parts) {
   if (ahead == 0) return;
+  constexpr size_t kLines = (sizeof(Block) + 63) / 64;
   const char* p = reinterpret_cast<const char*>(b) + ahead;
-  for (size_t c = 0; c < sizeof(Block); c += 64) _mm_prefetch(p + c, _MM_HINT_T0);
+  for (size_t l = kLines * part / parts; l < kLines * (part + 1) / parts; ++l) {
+    _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+  }
 }
 
 // v shifted left by N bits within 16-bit lanes, or right by -N.
@@ -65,10 +70,10 @@ inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, size_t ahead
   const __m512i bit4 = _mm512_set1_epi8(0x10);
   for (int64_t i = i0; i < i1; ++i) {
     const Block& g = x[i];
-    prefetch_block(&g, ahead);
     __m512i sumi[T], summ[T];
     for (int t = 0; t < T; ++t) sumi[t] = summ[t] = _mm512_setzero_si512();
     for (int j0 = 0; j0 < 8; j0 += S) {
+      prefetch_part(&g, ahead, j0 / S, 8 / S);
       __m512i lo[S][T], hi[S][T], qh[S];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
@@ -131,10 +136,10 @@ inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, size_t ah
   const __m512i low_half = _mm512_set1_epi32(0xffff);
   for (int64_t i = i0; i < i1; ++i) {
     const BlockQ6_Kx16& g = x[i];
-    prefetch_block(&g, ahead);
     __m512i sumi[T], offset[T];
     for (int t = 0; t < T; ++t) sumi[t] = offset[t] = _mm512_setzero_si512();
     for (int p0 = 0; p0 < 8; p0 += S) {
+      prefetch_part(&g, ahead, p0 / S, 8 / S);
       __m512i lo[S][T], hi[S][T], qh[S][2];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
@@ -194,7 +199,7 @@ inline void q8_0_blocks(const BlockQ8_0x16* x, int64_t i0, int64_t i1, size_t ah
                         TokenRows<BlockQ8_0> y, const Q8Block* blocks, int64_t nb, __m512* acc) {
   for (int64_t i = i0; i < i1; ++i) {
     const BlockQ8_0x16& g = x[i];
-    prefetch_block(&g, ahead);
+    prefetch_part(&g, ahead, 0, 1);
     // Two chains per token, quads 0-3 and 4-7.
     __m512i a[T], b[T];
     for (int t = 0; t < T; ++t) a[t] = b[t] = _mm512_setzero_si512();
@@ -251,10 +256,12 @@ constexpr size_t kSpanBytes = 2 << 10;
 // weights in memory than in cache.
 constexpr size_t kPrefetchAhead = 16 << 10;
 
-// Bytes ahead of the block in use that one tile of tokens (decoding) prefetches, block by block,
+// Bytes ahead of the block in use that one tile of tokens (decoding) prefetches, part by part,
 // into L1. Decoding's kernels do so much work per byte that the reads they have in flight do not
 // reach past the 4 KiB page where the hardware prefetchers stop; with this a 7B Q4_K_M file
 // decoded a ninth faster (4 KiB measured ahead of 2 and 8 KiB, and of L2 or non-temporal hints).
+// Asking for a Q4_K block's lines with each pair of sub-blocks rather than all at its start read
+// 4-8% faster on two cores.
 constexpr size_t kBlockPrefetchAhead = 4 << 10;
 
 // Every group of rows by every token: tokens(s, nt) first for each kGroupPassTokens (or fewer)
