@@ -251,23 +251,29 @@ inline void with_tile(int64_t n, F f) {
 static_assert(kGroupPassTokens % kTile == 0);
 constexpr size_t kSpanBytes = 2 << 10;
 
-// How more than one tile of tokens prefetches the weights: the K-quants ask for the next span
-// into L1, Q8_0 for the span kPrefetchAhead bytes ahead into L2. Both reach past the 4 KiB page
-// where the hardware prefetchers stop: without, 16 tokens ran a quarter slower with the weights
-// in memory than in cache. The K-quants do more work per byte, and 16 tokens of a 7B Q4_K_M
-// file ran 7% faster with the next span in L1 than with 16 KiB ahead in L2; Q8_0 ran a quarter
-// slower so.
+// How a product that goes span by span prefetches the weights: the K-quants ask for the next
+// span into L1, Q8_0 for the span kPrefetchAhead bytes ahead into L2. Both reach past the 4 KiB
+// page where the hardware prefetchers stop: without, 16 tokens ran a quarter slower with the
+// weights in memory than in cache. The K-quants do more work per byte, and 16 tokens of a 7B
+// Q4_K_M file ran 7-15% faster with the next span in L1 than with 16 KiB ahead in L2; Q8_0 ran a
+// quarter slower so.
 template <typename Block>
 constexpr bool kNearPrefetch = !std::is_same_v<Block, BlockQ8_0x16>;
 constexpr size_t kPrefetchAhead = 16 << 10;
 
-// Bytes ahead of the block in use that one tile of tokens (decoding) prefetches, part by part,
-// into L1. Decoding's kernels do so much work per byte that the reads they have in flight do not
-// reach past the 4 KiB page where the hardware prefetchers stop; with this a 7B Q4_K_M file
-// decoded a ninth faster (4 KiB measured ahead of 2 and 8 KiB, and of L2 or non-temporal hints).
-// Asking for a Q4_K block's lines with each pair of sub-blocks rather than all at its start read
-// 4-8% faster on two cores.
+// Bytes ahead of the block in use that a product taking groups whole (decoding) prefetches,
+// part by part, into L1. Decoding's kernels do so much work per byte that the reads they have in
+// flight do not reach past the 4 KiB page where the hardware prefetchers stop; with this a 7B
+// Q4_K_M file decoded a ninth faster (4 KiB measured ahead of 2 and 8 KiB, and of L2 or
+// non-temporal hints). Asking for a Q4_K block's lines with each pair of sub-blocks rather than all
+// at its start read 4-8% faster on two cores.
 constexpr size_t kBlockPrefetchAhead = 4 << 10;
+
+// Tokens up to which a product takes each group whole, block by block, as decoding does; more
+// go span by span. With the weights in memory, spans with the next one in L1 ran the K-quants
+// 1.2-1.7x faster from 2 tokens up; Q8_0's spans, prefetched into L2, ran 2 tokens slower.
+template <typename Block>
+constexpr int64_t kWholeGroupTokens = kNearPrefetch<Block> ? 1 : kTile;
 
 // Every group of rows by every token: tokens(s, nt) first for each kGroupPassTokens (or fewer)
 // tokens from s, a multiple of kGroupPassTokens, then blocks_fn.template operator()<T>(x, i0, i1,
@@ -275,12 +281,10 @@ constexpr size_t kBlockPrefetchAhead = 4 << 10;
 // prefetching `ahead` bytes past each block.
 template <typename Block, typename TokensFn, typename BlocksFn>
 void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn blocks_fn) {
-  // One tile of tokens (decoding) takes each group whole and prefetches block by block; spans
-  // with their L2 prefetches measured a tenth slower there.
-  const bool one_tile = a.n_tokens <= kTile;
-  const size_t ahead = one_tile ? kBlockPrefetchAhead : 0;
+  const bool whole = a.n_tokens <= kWholeGroupTokens<Block>;
+  const size_t ahead = whole ? kBlockPrefetchAhead : 0;
   const int64_t span =
-      one_tile ? nb : std::max<int64_t>(1, static_cast<int64_t>(kSpanBytes / sizeof(Block)));
+      whole ? nb : std::max<int64_t>(1, static_cast<int64_t>(kSpanBytes / sizeof(Block)));
   for (int64_t s = 0; s < a.n_tokens; s += kGroupPassTokens) {
     const int64_t nt = std::min(kGroupPassTokens, a.n_tokens - s);
     tokens(s, nt);
@@ -290,7 +294,7 @@ void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn block
       for (int64_t t = 0; t < nt; ++t) acc[t] = _mm512_setzero_ps();
       for (int64_t i0 = 0; i0 < nb; i0 += span) {
         const int64_t i1 = std::min(nb, i0 + span);
-        for (size_t c = 0; c < (i1 - i0) * sizeof(Block) && !one_tile; c += 64) {
+        for (size_t c = 0; c < (i1 - i0) * sizeof(Block) && !whole; c += 64) {
           if constexpr (kNearPrefetch<Block>) {
             _mm_prefetch(reinterpret_cast<const char*>(x + i1) + c, _MM_HINT_T0);
           } else {
