@@ -23,17 +23,12 @@ inline __m512i broadcast4(const void* p) {
   return _mm512_set1_epi32(v);
 }
 
-// Asks for part `part` of `parts` of the lines of the block `ahead` bytes past b, into L1;
-// nothing when ahead is 0. A kernel asks for its block's parts as it goes, so that its reads
-// in flight stay even: all of a block at once measured slower.
+// Asks for the lines of the block `ahead` bytes past b into L1; nothing when ahead is 0.
 template <typename Block>
-inline void prefetch_part(const Block* b, size_t ahead, int part, int parts) {
+inline void prefetch_block(const Block* b, size_t ahead) {
   if (ahead == 0) return;
-  constexpr size_t kLines = (sizeof(Block) + 63) / 64;
   const char* p = reinterpret_cast<const char*>(b) + ahead;
-  for (size_t l = kLines * part / parts; l < kLines * (part + 1) / parts; ++l) {
-    _mm_prefetch(p + 64 * l, _MM_HINT_T0);
-  }
+  for (size_t c = 0; c < sizeof(Block); c += 64) _mm_prefetch(p + c, _MM_HINT_T0);
 }
 
 // v shifted left by N bits within 16-bit lanes, or right by -N.
@@ -55,13 +50,11 @@ inline void for_each_quad(F f) {
 }
 
 // Blocks i0..i1 of one group x of 16 Q4_K (or, with each value's fifth bit, Q5_K) rows by T
-// tokens, added to acc[t] (lane r for row r of the group), prefetching the lines `ahead` bytes
-// past each block first. sub_sums[t * sums_stride + 8 * i + j] is the sum of token t's
-// activations in sub-block j of block i.
+// tokens, added to acc[t] (lane r for row r of the group). sub_sums[t * sums_stride + 8 * i + j]
+// is the sum of token t's activations in sub-block j of block i.
 template <int T, typename Block>
-inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, size_t ahead,
-                            TokenRows<BlockQ8_K> y, const int16_t* sub_sums, int64_t sums_stride,
-                            __m512* acc) {
+inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, TokenRows<BlockQ8_K> y,
+                            const int16_t* sub_sums, int64_t sums_stride, __m512* acc) {
   constexpr bool kHighBits = std::is_same_v<Block, BlockQ5_Kx16>;
   // Sub-blocks in flight at once: each token has two dpbusd chains per sub-block (its first and
   // second 16 elements), and a lone token needs two sub-blocks' chains to hide dpbusd's latency.
@@ -73,7 +66,6 @@ inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, size_t ahead
     __m512i sumi[T], summ[T];
     for (int t = 0; t < T; ++t) sumi[t] = summ[t] = _mm512_setzero_si512();
     for (int j0 = 0; j0 < 8; j0 += S) {
-      prefetch_part(&g, ahead, j0 / S, 8 / S);
       __m512i lo[S][T], hi[S][T], qh[S];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
@@ -128,8 +120,8 @@ inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, size_t ahead
 // As affine_k_blocks for Q6_K. q is stored as q + 32 in 0..63: multiply unsigned and take
 // 32 * sum(scale * bsum) off after.
 template <int T>
-inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, size_t ahead,
-                        TokenRows<BlockQ8_K> y, __m512* acc) {
+inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, TokenRows<BlockQ8_K> y,
+                        __m512* acc) {
   constexpr int S = T == 1 ? 2 : 1;  // sub-block pairs in flight, as in affine_k_blocks
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i top2 = _mm512_set1_epi8(0x30);
@@ -139,7 +131,6 @@ inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, size_t ah
     __m512i sumi[T], offset[T];
     for (int t = 0; t < T; ++t) sumi[t] = offset[t] = _mm512_setzero_si512();
     for (int p0 = 0; p0 < 8; p0 += S) {
-      prefetch_part(&g, ahead, p0 / S, 8 / S);
       __m512i lo[S][T], hi[S][T], qh[S][2];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
@@ -193,13 +184,14 @@ struct Q8Block {
   int32_t offset;
 };
 
-// As affine_k_blocks for Q8_0; blocks[t * nb + i] for token t's block i.
+// As affine_k_blocks for Q8_0, prefetching the lines `ahead` bytes past each block first;
+// blocks[t * nb + i] for token t's block i.
 template <int T>
 inline void q8_0_blocks(const BlockQ8_0x16* x, int64_t i0, int64_t i1, size_t ahead,
                         TokenRows<BlockQ8_0> y, const Q8Block* blocks, int64_t nb, __m512* acc) {
   for (int64_t i = i0; i < i1; ++i) {
     const BlockQ8_0x16& g = x[i];
-    prefetch_part(&g, ahead, 0, 1);
+    prefetch_block(&g, ahead);
     // Two chains per token, quads 0-3 and 4-7.
     __m512i a[T], b[T];
     for (int t = 0; t < T; ++t) a[t] = b[t] = _mm512_setzero_si512();
@@ -243,37 +235,40 @@ inline void with_tile(int64_t n, F f) {
   }
 }
 
-// The order of a grouped product: kGroupPassTokens tokens at a time, group by group, and in a
-// group kSpanBytes of blocks at a time by every tile of kTile tokens. A span comes from memory
-// for its first tile and from L1 for the others, so the weights stream at an even rate; tile by
-// tile over whole groups, the first tile's burst of reads outran one core's bandwidth on Q6_K
-// and Q8_0. The tiles' accumulators wait in L1 between spans, which changes no result.
+// The order of a grouped product that goes span by span: kGroupPassTokens tokens at a time,
+// group by group, and in a group kSpanBytes of blocks at a time by every tile of kTile tokens. A
+// span comes from memory for its first tile and from L1 for the others, so the weights stream at an
+// even rate; tile by tile over whole groups, the first tile's burst of reads outran one core's
+// bandwidth on Q6_K and Q8_0. The tiles' accumulators wait in L1 between spans, which changes no
+// result.
 static_assert(kGroupPassTokens % kTile == 0);
 constexpr size_t kSpanBytes = 2 << 10;
 
-// How a product that goes span by span prefetches the weights: the K-quants ask for the next
-// span into L1, Q8_0 for the span kPrefetchAhead bytes ahead into L2. Both reach past the 4 KiB
-// page where the hardware prefetchers stop: without, 16 tokens ran a quarter slower with the
-// weights in memory than in cache. The K-quants do more work per byte, and 16 tokens of a 7B
-// Q4_K_M file ran 7-15% faster with the next span in L1 than with 16 KiB ahead in L2; Q8_0 ran a
-// quarter slower so.
-template <typename Block>
-constexpr bool kNearPrefetch = !std::is_same_v<Block, BlockQ8_0x16>;
+// Bytes ahead of the span in use that Q8_0's spans are prefetched from, into L2.
 constexpr size_t kPrefetchAhead = 16 << 10;
 
-// Bytes ahead of the block in use that a product taking groups whole (decoding) prefetches,
-// part by part, into L1. Decoding's kernels do so much work per byte that the reads they have in
-// flight do not reach past the 4 KiB page where the hardware prefetchers stop; with this a 7B
-// Q4_K_M file decoded a ninth faster (4 KiB measured ahead of 2 and 8 KiB, and of L2 or
-// non-temporal hints). Asking for a Q4_K block's lines with each pair of sub-blocks rather than all
-// at its start read 4-8% faster on two cores.
+// Bytes ahead of the block in use that a product taking groups whole prefetches, into L1.
 constexpr size_t kBlockPrefetchAhead = 4 << 10;
 
-// Tokens up to which a product takes each group whole, block by block, as decoding does; more
-// go span by span. With the weights in memory, spans with the next one in L1 ran the K-quants
-// 1.2-1.7x faster from 2 tokens up; Q8_0's spans, prefetched into L2, ran 2 tokens slower.
+// How a product streams one type's groups of weights from memory. Prefetches must reach past
+// the 4 KiB page where the hardware prefetchers stop: without, 16 tokens ran a quarter slower
+// with the weights in memory than in cache.
+// - whole_up_to: products of up to this many tokens take each group whole, asking for each
+//   block kBlockPrefetchAhead bytes ahead; more go span by span.
+// - next_span: spans ask for the next span into L1, rather than the one kPrefetchAhead bytes
+//   ahead into L2.
+// The K-quants do much work per byte and want their weights close: with the next span in L1
+// from one token up, a 7B Q4_K_M file decoded 3-6% faster, and 16 sequences 15-25% faster, than
+// with whole groups to 4 tokens and spans 16 KiB ahead in L2 (steps alternating in one process).
+// Q8_0 does least per byte: its decode and 2 tokens ran slower in spans, and 16 tokens a
+// quarter slower with the next span in L1.
+struct Streaming {
+  int64_t whole_up_to;
+  bool next_span;
+};
 template <typename Block>
-constexpr int64_t kWholeGroupTokens = kNearPrefetch<Block> ? 1 : kTile;
+constexpr Streaming kStreaming =
+    std::is_same_v<Block, BlockQ8_0x16> ? Streaming{kTile, false} : Streaming{0, true};
 
 // Every group of rows by every token: tokens(s, nt) first for each kGroupPassTokens (or fewer)
 // tokens from s, a multiple of kGroupPassTokens, then blocks_fn.template operator()<T>(x, i0, i1,
@@ -281,7 +276,8 @@ constexpr int64_t kWholeGroupTokens = kNearPrefetch<Block> ? 1 : kTile;
 // prefetching `ahead` bytes past each block.
 template <typename Block, typename TokensFn, typename BlocksFn>
 void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn blocks_fn) {
-  const bool whole = a.n_tokens <= kWholeGroupTokens<Block>;
+  constexpr Streaming kHow = kStreaming<Block>;
+  const bool whole = a.n_tokens <= kHow.whole_up_to;
   const size_t ahead = whole ? kBlockPrefetchAhead : 0;
   const int64_t span =
       whole ? nb : std::max<int64_t>(1, static_cast<int64_t>(kSpanBytes / sizeof(Block)));
@@ -295,7 +291,7 @@ void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn block
       for (int64_t i0 = 0; i0 < nb; i0 += span) {
         const int64_t i1 = std::min(nb, i0 + span);
         for (size_t c = 0; c < (i1 - i0) * sizeof(Block) && !whole; c += 64) {
-          if constexpr (kNearPrefetch<Block>) {
+          if constexpr (kHow.next_span) {
             _mm_prefetch(reinterpret_cast<const char*>(x + i1) + c, _MM_HINT_T0);
           } else {
             _mm_prefetch(reinterpret_cast<const char*>(x + i0) + kPrefetchAhead + c, _MM_HINT_T1);
@@ -339,8 +335,8 @@ void gemm_affine_k_groups(const GemmArgs& a) {
   };
   gemm_grouped<Block>(
       a, nb, tokens,
-      [&]<int T>(const Block* x, int64_t i0, int64_t i1, size_t ahead, int64_t t, __m512* acc) {
-        affine_k_blocks<T>(x, i0, i1, ahead, token_rows<BlockQ8_K>(a, t),
+      [&]<int T>(const Block* x, int64_t i0, int64_t i1, size_t, int64_t t, __m512* acc) {
+        affine_k_blocks<T>(x, i0, i1, token_rows<BlockQ8_K>(a, t),
                            sums.data() + t % kGroupPassTokens * nb * 8, nb * 8, acc);
       });
 }
@@ -348,9 +344,8 @@ void gemm_affine_k_groups(const GemmArgs& a) {
 void gemm_q6_k_groups(const GemmArgs& a) {
   gemm_grouped<BlockQ6_Kx16>(
       a, a.n / kQK_K, [](int64_t, int64_t) {},
-      [&]<int T>(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, size_t ahead, int64_t t,
-                 __m512* acc) {
-        q6_k_blocks<T>(x, i0, i1, ahead, token_rows<BlockQ8_K>(a, t), acc);
+      [&]<int T>(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, size_t, int64_t t, __m512* acc) {
+        q6_k_blocks<T>(x, i0, i1, token_rows<BlockQ8_K>(a, t), acc);
       });
 }
 
