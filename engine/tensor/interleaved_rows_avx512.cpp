@@ -258,7 +258,7 @@ constexpr size_t kBlockPrefetchAhead = 4 << 10;
 // - next_span: spans ask for the next span into L1, rather than the one kPrefetchAhead bytes
 //   ahead into L2.
 // The K-quants do much work per byte and want their weights close: with the next span in L1
-// from one token up, a 7B Q4_K_M file decoded 3-6% faster, and 16 sequences 15-25% faster, than
+// from one token up, a 7B Q4_K_M file decoded 4-7% faster, and 16 sequences 15-25% faster, than
 // with whole groups to 4 tokens and spans 16 KiB ahead in L2 (steps alternating in one process).
 // Q8_0 does least per byte: its decode and 2 tokens ran slower in spans, and 16 tokens a
 // quarter slower with the next span in L1.
