@@ -21,17 +21,6 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Rows of halves this far ahead are prefetched, and the first ones before the loop: the cache's
-// rows are short and far apart (one KV head of one position), so the hardware prefetchers do not
-// see them coming. Repeated in f16_vec_avx512.cpp on purpose: inline code shared by files built
-// with different -m flags can be merged by the linker into the wider instruction set's copy.
-constexpr int64_t kRowsAhead = 16;
-
-inline void prefetch_row(const uint16_t* row, int64_t n) {
-  const char* p = reinterpret_cast<const char*>(row);
-  for (int64_t b = 0; b < n * 2; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
-}
-
 template <int M>
 void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int64_t x_stride,
            float* out, int64_t out_stride) {

@@ -19,16 +19,6 @@ inline __m512 load_h16(__mmask16 m, const uint16_t* h) {
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h));
 }
 
-// Rows of halves this far ahead are prefetched, and the first ones before the loop: the cache's
-// rows are short and far apart (one KV head of one position), so the hardware prefetchers do not
-// see them coming, and a 16-sequence decoding step stalled on them.
-constexpr int64_t kRowsAhead = 16;
-
-inline void prefetch_row(const uint16_t* row, int64_t n) {
-  const char* p = reinterpret_cast<const char*>(row);
-  for (int64_t b = 0; b < n * 2; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
-}
-
 template <int M>
 void dot_m(int64_t n, const uint16_t* const* h, int64_t n_h, const float* x, int64_t x_stride,
            float* out, int64_t out_stride) {
