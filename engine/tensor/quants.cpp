@@ -515,28 +515,46 @@ void q6_k_values(const BlockQ6_K& x, uint8_t* q) {
   }
 }
 
+namespace {
+
+// One family's quantizers of the activation types.
+struct ActivationQuantizers {
+  void (*q8_0)(const float* x, BlockQ8_0* y, int64_t nb);
+  void (*q8_k)(const float* x, BlockQ8_K* y, int64_t nb);
+};
+constexpr ActivationQuantizers kReferenceActivations{quantize_q8_0, quantize_q8_k};
+constexpr ActivationQuantizers kAvx512Activations{avx512::quantize_q8_0, avx512::quantize_q8_k};
+
+// quantize_row with q for an activation type; false for other types.
+bool quantize_activation_row(const ActivationQuantizers& q, GgmlType type, const float* x, void* y,
+                             int64_t n) {
+  switch (type) {
+    case GgmlType::Q8_0:
+      q.q8_0(x, static_cast<BlockQ8_0*>(y), blocks_of(type, n));
+      return true;
+    case GgmlType::Q8_K:
+      q.q8_k(x, static_cast<BlockQ8_K*>(y), blocks_of(type, n));
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 bool quantize_activations(std::string_view family, GgmlType type, const float* x, void* y,
                           int64_t n) {
-  const int64_t nb = blocks_of(type, n);
-  const bool use_avx512 = family == "avx512";
-  if (family == "scalar" || (use_avx512 && cpu_has_avx512())) {
-    switch (type) {
-      case GgmlType::Q8_0:
-        (use_avx512 ? avx512::quantize_q8_0 : quantize_q8_0)(x, static_cast<BlockQ8_0*>(y), nb);
-        return true;
-      case GgmlType::Q8_K:
-        (use_avx512 ? avx512::quantize_q8_k : quantize_q8_k)(x, static_cast<BlockQ8_K*>(y), nb);
-        return true;
-      default:
-        break;
-    }
+  if (family == "scalar") return quantize_activation_row(kReferenceActivations, type, x, y, n);
+  if (family == "avx512" && cpu_has_avx512()) {
+    return quantize_activation_row(kAvx512Activations, type, x, y, n);
   }
   return false;
 }
 
 void quantize_row(GgmlType type, const float* x, void* y, int64_t n) {
-  static const char* const kActivationFamily = cpu_has_avx512() ? "avx512" : "scalar";
-  if (quantize_activations(kActivationFamily, type, x, y, n)) return;
+  static const ActivationQuantizers& kActivations =
+      cpu_has_avx512() ? kAvx512Activations : kReferenceActivations;
+  if (quantize_activation_row(kActivations, type, x, y, n)) return;
   const int64_t nb = blocks_of(type, n);
   switch (type) {
     case GgmlType::F32:
