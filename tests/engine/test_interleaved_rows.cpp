@@ -128,8 +128,9 @@ TEST(GroupKernels, MatchReferenceForEveryTileSize) {
       w.insert(w.end(), q.begin(), q.end());
     }
     const Matrix m = make_matrix(t, rows, n, std::move(w));
-    // Past 16 tokens, the kernels take them in several passes over the weights.
-    for (int64_t tokens : {1, 2, 3, 4, 5, 9, 16, 17, 37}) {
+    // Tiles of 1 to 4 tokens and of 8 (13 is 8 + 4 + 1); past 16 tokens, the kernels take them in
+    // several passes over the weights.
+    for (int64_t tokens : {1, 2, 3, 4, 5, 8, 9, 13, 16, 17, 37}) {
       std::vector<uint8_t> act;
       for (int64_t k = 0; k < tokens; ++k) {
         const auto q = quantized_gaussian(vec_dot_type(t), n, 500 + static_cast<uint32_t>(k), 3.0f);
@@ -166,7 +167,9 @@ TEST(GroupKernels, MatchReferenceOnRandomBits) {
     std::vector<uint8_t> q(row_bytes(at, n));
     quantize_row(at, extreme.data(), q.data(), n);
     act.insert(act.end(), q.begin(), q.end());
-    check_against_reference(t, m, act, 2);
+    // Eight more tokens of extremes, for a wide tile of the kernels.
+    for (int k = 0; k < 8; ++k) act.insert(act.end(), q.begin(), q.end());
+    check_against_reference(t, m, act, 10);
   }
 }
 
