@@ -5,6 +5,7 @@
 
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
+#include "tensor/silu_mul.h"
 
 namespace engine {
 

@@ -117,13 +117,6 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
   });
 }
 
-void silu_mul(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
-
 void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t layer, int32_t pos,
                int32_t window, const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim,
                float* out, AttentionScratch& scratch) {

@@ -59,9 +59,6 @@ int64_t matmul_chunk(int64_t units, size_t unit_bytes, bool grouped, int64_t n_t
 // out[t * w.rows + r] = dot(w.row(r), input row t).
 void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* out);
 
-// gate[i] = silu(gate[i]) * up[i].
-void silu_mul(float* gate, const float* up, int64_t n);
-
 // Buffers attention() reuses from call to call: the scores and F16 query, and the cached rows.
 struct AttentionScratch {
   std::vector<float> floats;

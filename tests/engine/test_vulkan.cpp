@@ -21,6 +21,7 @@
 #include "pull_test_process.h"
 #include "tensor/fp16.h"
 #include "tensor/quants.h"
+#include "tensor/silu_mul.h"
 #include "vulkan/compute_pipeline.h"
 #include "vulkan/device_layout.h"
 #include "vulkan/grids.h"
