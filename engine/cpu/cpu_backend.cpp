@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "tensor/fp16.h"
+#include "tensor/f16_vec.h"
 #include "tensor/quants.h"
 #include "tensor/silu_mul.h"
 
@@ -98,10 +98,8 @@ void CpuBackend::rope_and_store_kv(int32_t layer) {
       const int32_t bs = kv_->block_size();
       uint16_t* kc = kv_->key(layer, table[e.pos / bs], e.pos % bs);
       uint16_t* vc = kv_->value(layer, table[e.pos / bs], e.pos % bs);
-      for (int32_t i = 0; i < c.kv_dim(); ++i) {
-        kc[i] = fp32_to_fp16(k_[t * c.kv_dim() + i]);
-        vc[i] = fp32_to_fp16(v_[t * c.kv_dim() + i]);
-      }
+      to_f16(&k_[t * c.kv_dim()], kc, c.kv_dim());
+      to_f16(&v_[t * c.kv_dim()], vc, c.kv_dim());
     }
   });
   wrote(Act::q);

@@ -40,7 +40,11 @@ void round_to_f16_scalar(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
 }
 
-constexpr F16Kernels kScalar{dot_rows_scalar, axpy_rows_scalar, round_to_f16_scalar};
+void to_f16_scalar(const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
+}
+
+constexpr F16Kernels kScalar{dot_rows_scalar, axpy_rows_scalar, round_to_f16_scalar, to_f16_scalar};
 
 const F16Kernels& best() {
   static const F16Kernels& k = cpu_has_avx512() ? avx512::kF16Kernels
@@ -62,6 +66,8 @@ void axpy_f16_rows(int64_t n, const float* a, int64_t a_stride, const uint16_t* 
 }
 
 void round_to_f16(float* x, int64_t n) { best().round_to_f16(x, n); }
+
+void to_f16(const float* x, uint16_t* out, int64_t n) { best().to_f16(x, out, n); }
 
 const F16Kernels* f16_kernels(std::string_view family) {
   if (family == "scalar") return &kScalar;

@@ -24,6 +24,9 @@ void axpy_f16_rows(int64_t n, const float* a, int64_t a_stride, const uint16_t* 
 // x[i] = x[i] rounded to the nearest F16 value (ties to even), for i < n.
 void round_to_f16(float* x, int64_t n);
 
+// out[i] = fp32_to_fp16(x[i]), for i < n: the KV cache's rows as they are stored.
+void to_f16(const float* x, uint16_t* out, int64_t n);
+
 // One family's kernels ("scalar", "avx2", "avx512"), or nullptr where this CPU cannot run it: for
 // tests that check each against the scalar one.
 struct F16Kernels {
@@ -32,6 +35,7 @@ struct F16Kernels {
   void (*axpy_rows)(int64_t n, const float* a, int64_t a_stride, const uint16_t* const* h,
                     int64_t n_h, float* y, int64_t y_stride, int64_t m);
   void (*round_to_f16)(float* x, int64_t n);
+  void (*to_f16)(const float* x, uint16_t* out, int64_t n);
 };
 const F16Kernels* f16_kernels(std::string_view family);
 

@@ -97,10 +97,19 @@ void round_to_f16(float* x, int64_t n) {
   for (; i < n; ++i) x[i] = _cvtsh_ss(_cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT));
 }
 
+void to_f16(const float* x, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  for (; i < n; ++i) out[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
 }  // namespace
 
 extern const F16Kernels kF16Kernels{dot_rows_in_passes<dot_m<1>, dot_m<2>, dot_m<3>, dot_m<4>>,
                                     axpy_rows_in_passes<axpy_m<1>, axpy_m<2>, axpy_m<3>, axpy_m<4>>,
-                                    round_to_f16};
+                                    round_to_f16, to_f16};
 
 }  // namespace engine::avx2

@@ -83,10 +83,18 @@ void round_to_f16(float* x, int64_t n) {
   }
 }
 
+void to_f16(const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = lanes_below(n, i);
+    const __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm256_mask_storeu_epi16(out + i, m, h);
+  }
+}
+
 }  // namespace
 
 extern const F16Kernels kF16Kernels{dot_rows_in_passes<dot_m<1>, dot_m<2>, dot_m<3>, dot_m<4>>,
                                     axpy_rows_in_passes<axpy_m<1>, axpy_m<2>, axpy_m<3>, axpy_m<4>>,
-                                    round_to_f16};
+                                    round_to_f16, to_f16};
 
 }  // namespace engine::avx512

@@ -115,9 +115,9 @@ TEST(F16Kernels, EveryFamilyMatchesScalarAndRowsAreIndependent) {
   EXPECT_GT(checked, 0);
 }
 
-// Rounding to F16 bit for bit as the scalar reference, on every length's tail and on the values
-// where rounding is delicate: ties, subnormals, the largest half, overflow, infinity and NaNs
-// with payloads (quiet and signalling).
+// Rounding to F16 (in place, and to halves as the KV cache stores them) bit for bit as the scalar
+// reference, on every length's tail and on the values where rounding is delicate: ties,
+// subnormals, the largest half, overflow, infinity and NaNs with payloads (quiet and signalling).
 TEST(F16Kernels, RoundToF16MatchesScalar) {
   std::mt19937 rng(11);
   std::normal_distribution<float> dist(0.0f, 30.0f);
@@ -149,10 +149,15 @@ TEST(F16Kernels, RoundToF16MatchesScalar) {
       std::vector<float> got(values.begin(), values.begin() + n), want(got);
       k->round_to_f16(got.data(), static_cast<int64_t>(n));
       scalar->round_to_f16(want.data(), static_cast<int64_t>(n));
+      // One half past the end, which must stay untouched.
+      std::vector<uint16_t> halves(n + 1, 0xabcd);
+      k->to_f16(values.data(), halves.data(), static_cast<int64_t>(n));
       for (size_t i = 0; i < n; ++i) {
         EXPECT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
             << family << " value " << values[i];
+        EXPECT_EQ(halves[i], fp32_to_fp16(values[i])) << family << " value " << values[i];
       }
+      EXPECT_EQ(halves[n], 0xabcd) << family << " wrote past the end";
       ++checked;
     }
   }
