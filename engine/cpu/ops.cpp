@@ -117,6 +117,9 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
   });
 }
 
+// Value rows asked for before the keys are read.
+constexpr int32_t kValuesAhead = 16;
+
 void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t layer, int32_t pos,
                int32_t window, const float* q, int32_t n_q, int32_t kv_head, int32_t head_dim,
                float* out, AttentionScratch& scratch) {
@@ -131,13 +134,22 @@ void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t l
   std::copy(q, q + static_cast<size_t>(n_q) * head_dim, q16);
   round_to_f16(q16, static_cast<int64_t>(n_q) * head_dim);
   const size_t head_offset = static_cast<size_t>(kv_head) * head_dim;
-  std::vector<const uint16_t*>& rows = scratch.rows;
-  rows.resize(n_pos);
+  std::vector<const uint16_t*>& keys = scratch.keys;
+  std::vector<const uint16_t*>& values = scratch.values;
+  keys.resize(n_pos);
+  values.resize(n_pos);
   for (int32_t j = 0; j < n_pos; ++j) {
     const int32_t p = first + j;
-    rows[j] = kv.key(layer, table[p / bs], p % bs) + head_offset;
+    keys[j] = kv.key(layer, table[p / bs], p % bs) + head_offset;
+    values[j] = kv.value(layer, table[p / bs], p % bs) + head_offset;
   }
-  dot_f16_rows(head_dim, rows.data(), n_pos, q16, head_dim, n_q, scores, n_pos);
+  // The first values are asked for now, so that they come from memory while the keys are read
+  // (axpy_f16_rows asks for the rest ahead of itself): a 16-sequence step ran 1-1.5% faster.
+  for (int32_t j = 0; j < std::min(n_pos, kValuesAhead); ++j) {
+    const char* row = reinterpret_cast<const char*>(values[j]);
+    for (int32_t b = 0; b < head_dim * 2; b += 64) __builtin_prefetch(row + b);
+  }
+  dot_f16_rows(head_dim, keys.data(), n_pos, q16, head_dim, n_q, scores, n_pos);
   for (int32_t g = 0; g < n_q; ++g) {
     float* row = scores + static_cast<size_t>(g) * n_pos;
     float max_score = -INFINITY;
@@ -154,12 +166,8 @@ void attention(const CpuKvStorage& kv, std::span<const int32_t> table, int32_t l
     for (int32_t j = 0; j < n_pos; ++j) row[j] *= inv;
     round_to_f16(row, n_pos);
   }
-  for (int32_t j = 0; j < n_pos; ++j) {
-    const int32_t p = first + j;
-    rows[j] = kv.value(layer, table[p / bs], p % bs) + head_offset;
-  }
   std::fill(out, out + static_cast<size_t>(n_q) * head_dim, 0.0f);
-  axpy_f16_rows(head_dim, scores, n_pos, rows.data(), n_pos, out, head_dim, n_q);
+  axpy_f16_rows(head_dim, scores, n_pos, values.data(), n_pos, out, head_dim, n_q);
 }
 
 }  // namespace engine

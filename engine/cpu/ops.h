@@ -62,7 +62,7 @@ void matmul(ThreadPool& pool, const WeightMatrix& w, MatmulInput& input, float* 
 // Buffers attention() reuses from call to call: the scores and F16 query, and the cached rows.
 struct AttentionScratch {
   std::vector<float> floats;
-  std::vector<const uint16_t*> rows;
+  std::vector<const uint16_t*> keys, values;
 };
 
 // The attention of the n_q query heads that share KV head `kv_head` in `layer` over the keys and
