@@ -16,8 +16,16 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n_tokens,
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xr = x + t * n;
     float* o = out + t * n;
-    double sum = 0.0;  // double, as ggml accumulates it
-    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(xr[i] * xr[i]);
+    // In double, as ggml accumulates it; in 8 running sums, not one chain of n dependent adds
+    // (a quarter of RMSNorm's time in a 16-sequence step). A row's sum never depends on the batch.
+    double part[8] = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(xr[i + k] * xr[i + k]);
+    }
+    for (; i < n; ++i) part[0] += static_cast<double>(xr[i] * xr[i]);
+    double sum = 0.0;
+    for (double p : part) sum += p;
     const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
     for (int64_t i = 0; i < n; ++i) o[i] = (xr[i] * scale) * weight[i];
   }
