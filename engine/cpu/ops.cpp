@@ -16,8 +16,8 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n_tokens,
   for (int64_t t = 0; t < n_tokens; ++t) {
     const float* xr = x + t * n;
     float* o = out + t * n;
-    // In double, as ggml accumulates it; in 8 running sums, not one chain of n dependent adds
-    // (a quarter of RMSNorm's time in a 16-sequence step). A row's sum never depends on the batch.
+    // In double, as ggml accumulates it; in 8 running sums rather than one chain of n dependent
+    // adds, which took three times as long. A row's sum never depends on the batch.
     double part[8] = {};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
