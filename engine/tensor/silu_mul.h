@@ -1,6 +1,6 @@
 // The feed-forward gate: gate[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g). The SIMD
 // families compute e^-g with their own polynomial (gates within 3 ulp of std::exp's), and run the
-// same instructions on every element, the array's tail included (masked): an element's result
+// same instructions on every element, the array's tail included (zero-padded): an element's result
 // never depends on where the chunk it was computed in starts or ends, so on the batch.
 #pragma once
 
