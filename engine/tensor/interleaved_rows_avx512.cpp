@@ -82,11 +82,11 @@ inline void affine_k_blocks(const Block* x, int64_t i0, int64_t i1, TokenRows<Bl
       __m512i lo[S][T], hi[S][T], qh[S];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
-        if constexpr (kHighBits) qh[s] = _mm512_loadu_si512(g.subs[j0 + s].qh);
+        if constexpr (kHighBits) qh[s] = load512_once(g.subs[j0 + s].qh);
       }
       for_each_quad([&]<int K>() {
         for (int s = 0; s < S; ++s) {
-          const __m512i v = _mm512_loadu_si512(g.subs[j0 + s].qs[K]);
+          const __m512i v = load512_once(g.subs[j0 + s].qs[K]);
           __m512i q_lo = _mm512_and_si512(v, low4);
           __m512i q_hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
           if constexpr (kHighBits) {
@@ -147,14 +147,14 @@ inline void q6_k_blocks(const BlockQ6_Kx16* x, int64_t i0, int64_t i1, TokenRows
       __m512i lo[S][T], hi[S][T], qh[S][2];
       for (int s = 0; s < S; ++s) {
         for (int t = 0; t < T; ++t) lo[s][t] = hi[s][t] = _mm512_setzero_si512();
-        qh[s][0] = _mm512_loadu_si512(g.pairs[p0 + s].qh[0]);
-        qh[s][1] = _mm512_loadu_si512(g.pairs[p0 + s].qh[1]);
+        qh[s][0] = load512_once(g.pairs[p0 + s].qh[0]);
+        qh[s][1] = load512_once(g.pairs[p0 + s].qh[1]);
       }
       for_each_quad([&]<int K>() {
         for (int s = 0; s < S; ++s) {
           // (low nibble) | (bits 2K, 2K+1 of qh moved to bits 4-5): vpternlog's a | (b & c) is
           // 0xf8.
-          const __m512i v = _mm512_loadu_si512(g.pairs[p0 + s].ql[K]);
+          const __m512i v = load512_once(g.pairs[p0 + s].ql[K]);
           const __m512i q_lo = _mm512_ternarylogic_epi32(_mm512_and_si512(v, low4),
                                                          shift16<4 - 2 * K>(qh[s][0]), top2, 0xf8);
           const __m512i q_hi =
