@@ -7,6 +7,7 @@
 // sub-block are the reference's, as in the row-wise kernels.
 
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -284,18 +285,29 @@ constexpr size_t kBlockPrefetchAhead = 4 << 10;
 //   block kBlockPrefetchAhead bytes ahead; more go span by span.
 // - next_span: spans ask for the next span into L1, rather than the one kPrefetchAhead bytes
 //   ahead into L2.
+// - two_ahead_from: with next_span, products of this many tokens or more ask for the span after
+//   next instead.
 // The K-quants do much work per byte and want their weights close: with the next span in L1
 // from one token up, a 7B Q4_K_M file decoded 4-7% faster, and 16 sequences 15-25% faster, than
 // with whole groups to 4 tokens and spans 16 KiB ahead in L2 (steps alternating in one process).
+// But a span of a few tokens takes less time than memory takes to answer: two spans ahead, Q4_K
+// ran 7-15% faster at 4 tokens, 10-14% at 8 and 4-7% at 16 (from memory, 2 threads), and the
+// 7B Q4_K_M file's 16-sequence step 2-4% faster (Q5_K_M 3-5%). Decode and 2 tokens gained
+// nothing (decode once ran 4-5% slower so), nor did three spans; Q6_K's spans, half again as
+// large, ran up to 5% slower.
 // Q8_0 does least per byte: its decode and 2 tokens ran slower in spans, and 16 tokens a
 // quarter slower with the next span in L1.
 struct Streaming {
   int64_t whole_up_to;
   bool next_span;
+  int64_t two_ahead_from;
 };
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 template <typename Block>
 constexpr Streaming kStreaming =
-    std::is_same_v<Block, BlockQ8_0x16> ? Streaming{kTile, false} : Streaming{0, true};
+    std::is_same_v<Block, BlockQ8_0x16>   ? Streaming{kTile, false, kNever}
+    : std::is_same_v<Block, BlockQ6_Kx16> ? Streaming{0, true, kNever}
+                                          : Streaming{0, true, 3};
 
 // Every group of rows by every token: tokens(s, nt) first for each kGroupPassTokens (or fewer)
 // tokens from s, a multiple of kGroupPassTokens, then blocks_fn.template operator()<T>(x, i0, i1,
@@ -308,6 +320,7 @@ void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn block
   const size_t ahead = whole ? kBlockPrefetchAhead : 0;
   const int64_t span =
       whole ? nb : std::max<int64_t>(1, static_cast<int64_t>(kSpanBytes / sizeof(Block)));
+  const int64_t spans_ahead = a.n_tokens >= kHow.two_ahead_from ? 2 : 1;
   for (int64_t s = 0; s < a.n_tokens; s += kGroupPassTokens) {
     const int64_t nt = std::min(kGroupPassTokens, a.n_tokens - s);
     tokens(s, nt);
@@ -319,7 +332,8 @@ void gemm_grouped(const GemmArgs& a, int64_t nb, TokensFn tokens, BlocksFn block
         const int64_t i1 = std::min(nb, i0 + span);
         for (size_t c = 0; c < (i1 - i0) * sizeof(Block) && !whole; c += 64) {
           if constexpr (kHow.next_span) {
-            _mm_prefetch(reinterpret_cast<const char*>(x + i1) + c, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(x + i0 + spans_ahead * span) + c,
+                         _MM_HINT_T0);
           } else {
             _mm_prefetch(reinterpret_cast<const char*>(x + i0) + kPrefetchAhead + c, _MM_HINT_T1);
           }
