@@ -115,7 +115,7 @@ void bm_gemv(benchmark::State& state, GgmlType t, Kernel k) {
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols, 2);
   std::vector<float> out;
   GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, 1, out));
-  HugePageBuffer pages(w.size());
+  HugePageBuffer pages(w.size(), "the weights");
   on_huge_pages(w, pages, g);
   for (auto _ : state) {
     k.f(g);
@@ -131,7 +131,7 @@ void bm_gemm_stream(benchmark::State& state, GgmlType t, Kernel k) {
   const std::vector<uint8_t> a = random_rows(vec_dot_type(t), kCols * tokens, 2);
   std::vector<float> out;
   GemmArgs g = layout(t, k, w, rows, args(t, w, rows, a, tokens, out));
-  HugePageBuffer pages(w.size());
+  HugePageBuffer pages(w.size(), "the weights");
   on_huge_pages(w, pages, g);
   // Whole groups of rows in each chunk, for either layout.
   const size_t unit_bytes = k.grouped ? g.w_stride : g.w_stride * kGroupRows;

@@ -47,7 +47,7 @@ TokenId argmax(const float* logits, int32_t n) {
 // Best of `passes` reads of a 1 GiB buffer split over `threads` threads, in GB/s.
 double read_bandwidth(int threads, int passes) {
   const size_t bytes = size_t{1} << 30;
-  engine::HugePageBuffer buf(bytes);
+  engine::HugePageBuffer buf(bytes, "the read loop");
   std::memset(buf.data(), 1, bytes);
   const auto* words = reinterpret_cast<const uint64_t*>(buf.data());
   const size_t n = bytes / sizeof(uint64_t);

@@ -96,10 +96,12 @@ void CpuBackend::rope_and_store_kv(int32_t layer) {
       rope(&k_[t * c.kv_dim()], c.n_kv_heads, c.head_dim, c.rope_dim, angles);
       const std::vector<int32_t>& table = cache_->block_table(e.seq);
       const int32_t bs = kv_->block_size();
-      uint16_t* kc = kv_->key(layer, table[e.pos / bs], e.pos % bs);
-      uint16_t* vc = kv_->value(layer, table[e.pos / bs], e.pos % bs);
-      to_f16(&k_[t * c.kv_dim()], kc, c.kv_dim());
-      to_f16(&v_[t * c.kv_dim()], vc, c.kv_dim());
+      const int32_t block = table[e.pos / bs], slot = e.pos % bs;
+      for (int32_t h = 0; h < c.n_kv_heads; ++h) {
+        const size_t at = static_cast<size_t>(t) * c.kv_dim() + static_cast<size_t>(h) * c.head_dim;
+        to_f16(&k_[at], kv_->key(layer, block, slot, h), c.head_dim);
+        to_f16(&v_[at], kv_->value(layer, block, slot, h), c.head_dim);
+      }
     }
   });
   wrote(Act::q);

@@ -1,10 +1,13 @@
 // A KV cache's keys and values in host memory, for the CPU backend: F16, laid out
-// [layer][block][slot][kv_dim] for keys and values each.
+// [layer][block][kv_head][slot][head_dim] for keys and values each. Attention reads one head's
+// rows of a block one after another, and so finds them side by side: with the rows of all heads
+// of a slot together, each head's rows were far apart and nearly every one cost a TLB miss.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <vector>
 
+#include "cpu/huge_page_buffer.h"
 #include "model/kv_cache.h"
 #include "model/model_config.h"
 
@@ -13,36 +16,45 @@ namespace engine {
 class CpuKvStorage final : public KvStorage {
  public:
   CpuKvStorage(const ModelConfig& config, int32_t n_blocks, int32_t block_size)
-      : kv_dim_(config.kv_dim()),
+      : n_kv_heads_(config.n_kv_heads),
+        head_dim_(config.head_dim),
         n_blocks_(n_blocks),
         block_size_(block_size),
-        keys_(static_cast<size_t>(config.n_layers) * n_blocks * block_size * kv_dim_),
-        values_(keys_.size()) {}
+        keys_(bytes(config, n_blocks, block_size), "the KV cache"),
+        values_(keys_.size(), "the KV cache") {}
 
   int32_t block_size() const { return block_size_; }
-  uint16_t* key(int32_t layer, int32_t block, int32_t slot) {
-    return keys_.data() + offset(layer, block, slot);
+
+  // KV head `head`'s head_dim halves at `slot` of `block`.
+  uint16_t* key(int32_t layer, int32_t block, int32_t slot, int32_t head) {
+    return halves(keys_) + offset(layer, block, slot, head);
   }
-  uint16_t* value(int32_t layer, int32_t block, int32_t slot) {
-    return values_.data() + offset(layer, block, slot);
+  uint16_t* value(int32_t layer, int32_t block, int32_t slot, int32_t head) {
+    return halves(values_) + offset(layer, block, slot, head);
   }
-  const uint16_t* key(int32_t layer, int32_t block, int32_t slot) const {
-    return keys_.data() + offset(layer, block, slot);
+  const uint16_t* key(int32_t layer, int32_t block, int32_t slot, int32_t head) const {
+    return const_cast<CpuKvStorage*>(this)->key(layer, block, slot, head);
   }
-  const uint16_t* value(int32_t layer, int32_t block, int32_t slot) const {
-    return values_.data() + offset(layer, block, slot);
+  const uint16_t* value(int32_t layer, int32_t block, int32_t slot, int32_t head) const {
+    return const_cast<CpuKvStorage*>(this)->value(layer, block, slot, head);
   }
 
  private:
-  size_t offset(int32_t layer, int32_t block, int32_t slot) const {
-    return ((static_cast<size_t>(layer) * n_blocks_ + block) * block_size_ + slot) * kv_dim_;
+  static size_t bytes(const ModelConfig& c, int32_t n_blocks, int32_t block_size) {
+    return static_cast<size_t>(c.n_layers) * n_blocks * block_size * c.kv_dim() * sizeof(uint16_t);
+  }
+  static uint16_t* halves(HugePageBuffer& b) { return reinterpret_cast<uint16_t*>(b.data()); }
+  size_t offset(int32_t layer, int32_t block, int32_t slot, int32_t head) const {
+    const size_t b = static_cast<size_t>(layer) * n_blocks_ + block;
+    return ((b * n_kv_heads_ + head) * block_size_ + slot) * head_dim_;
   }
 
-  int32_t kv_dim_;
+  int32_t n_kv_heads_;
+  int32_t head_dim_;
   int32_t n_blocks_;
   int32_t block_size_;
-  std::vector<uint16_t> keys_;
-  std::vector<uint16_t> values_;
+  HugePageBuffer keys_;
+  HugePageBuffer values_;
 };
 
 }  // namespace engine

@@ -9,12 +9,12 @@
 
 namespace engine {
 
-HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
+HugePageBuffer::HugePageBuffer(size_t bytes, const std::string& what) : size_(bytes) {
   if (bytes == 0) return;
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
-    throw std::runtime_error("cannot allocate " + std::to_string(bytes >> 20) +
-                             " MiB for the weights: " + std::strerror(errno));
+    throw std::runtime_error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for " + what +
+                             ": " + std::strerror(errno));
   }
   // Advice only: where transparent huge pages are off the buffer still works on small pages.
   ::madvise(p, bytes, MADV_HUGEPAGE);

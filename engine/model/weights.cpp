@@ -90,7 +90,7 @@ void ModelWeights::load_into_memory(ThreadPool& pool) {
   };
   size_t total = 0;
   for (const WeightMatrix* m : matrices) total += padded(*m);
-  memory = std::make_unique<HugePageBuffer>(total);
+  memory = std::make_unique<HugePageBuffer>(total, "the weights");
   uint8_t* at = memory->data();
   for (WeightMatrix* m : matrices) {
     const WeightMatrix& src = *m;

@@ -505,14 +505,24 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
   std::mt19937 rng(41);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   const int32_t layer = 1;
+  // The same halves in the CPU's storage and, laid out [layer][block][slot][kv_dim] as the GPU's
+  // cache has them, in keys and values.
+  const size_t entries_per_cache =
+      static_cast<size_t>(c.n_layers) * cache.n_blocks() * cache.block_size() * c.kv_dim();
+  std::vector<uint16_t> gpu_keys(entries_per_cache), gpu_values(entries_per_cache);
   for (auto [seq, n] : {std::pair{0, 40}, {1, 20}}) {
     for (int32_t p = 0; p < n; ++p) {
       const int32_t block = cache.block_table(seq)[p / 16];
-      uint16_t* k = storage.key(layer, block, p % 16);
-      uint16_t* v = storage.value(layer, block, p % 16);
-      for (int32_t i = 0; i < c.kv_dim(); ++i) {
-        k[i] = fp32_to_fp16(dist(rng));
-        v[i] = fp32_to_fp16(dist(rng));
+      const size_t row =
+          ((static_cast<size_t>(layer) * cache.n_blocks() + block) * cache.block_size() + p % 16) *
+          c.kv_dim();
+      for (int32_t h = 0; h < c.n_kv_heads; ++h) {
+        uint16_t* k = storage.key(layer, block, p % 16, h);
+        uint16_t* v = storage.value(layer, block, p % 16, h);
+        for (int32_t i = 0; i < c.head_dim; ++i) {
+          k[i] = gpu_keys[row + h * c.head_dim + i] = fp32_to_fp16(dist(rng));
+          v[i] = gpu_values[row + h * c.head_dim + i] = fp32_to_fp16(dist(rng));
+        }
       }
     }
   }
@@ -525,15 +535,13 @@ TEST(VulkanKernels, AttentionOverThePagedCacheMatchesTheCpu) {
     std::copy(table.begin(), table.end(), tables.begin() + t * max_blocks);
     positions.push_back(entries[t].second);
   }
-  const size_t entries_per_cache =
-      static_cast<size_t>(c.n_layers) * cache.n_blocks() * cache.block_size() * c.kv_dim();
-  auto words = [&](const uint16_t* h) {
-    std::vector<uint32_t> w(entries_per_cache / 2);
-    std::memcpy(w.data(), h, entries_per_cache * 2);
+  auto words = [&](const std::vector<uint16_t>& h) {
+    std::vector<uint32_t> w(h.size() / 2);
+    std::memcpy(w.data(), h.data(), h.size() * 2);
     return w;
   };
-  const std::vector<uint32_t> keys = words(storage.key(0, 0, 0));
-  const std::vector<uint32_t> values = words(storage.value(0, 0, 0));
+  const std::vector<uint32_t> keys = words(gpu_keys);
+  const std::vector<uint32_t> values = words(gpu_values);
   const std::vector<float> q = activations(c.q_dim(), tokens, 42);
 
   for (int32_t window : {0, 8}) {
