@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "cpu/huge_page_buffer.h"
 #include "model/kv_cache.h"
@@ -21,7 +22,12 @@ class CpuKvStorage final : public KvStorage {
         n_blocks_(n_blocks),
         block_size_(block_size),
         keys_(bytes(config, n_blocks, block_size), "the KV cache"),
-        values_(keys_.size(), "the KV cache") {}
+        values_(keys_.size(), "the KV cache") {
+    // Touched now, as the fixed pool it is: a server past its memory limit fails as it starts,
+    // not when its cache fills.
+    std::memset(keys_.data(), 0, keys_.size());
+    std::memset(values_.data(), 0, values_.size());
+  }
 
   int32_t block_size() const { return block_size_; }
 
