@@ -26,10 +26,14 @@ uint64_t chain_hash(uint64_t parent, std::span<const TokenId> tokens) {
 
 KvCache::KvCache(int32_t n_blocks, int32_t block_size, std::unique_ptr<KvStorage> storage)
     : n_blocks_(n_blocks), block_size_(block_size), storage_(std::move(storage)) {
-  if (n_blocks <= 0 || block_size <= 0) throw std::invalid_argument("KV cache needs blocks");
+  check_shape(n_blocks, block_size);
   blocks_.resize(n_blocks);
   free_.reserve(n_blocks);
   for (int32_t b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
+}
+
+void KvCache::check_shape(int32_t n_blocks, int32_t block_size) {
+  if (n_blocks <= 0 || block_size <= 0) throw std::invalid_argument("KV cache needs blocks");
 }
 
 size_t KvCache::bytes_per_token(const ModelConfig& config) {

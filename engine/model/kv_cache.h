@@ -36,6 +36,9 @@ class KvCache {
   // (Model::new_kv_cache makes one with its backend's storage).
   explicit KvCache(int32_t n_blocks, int32_t block_size = 16,
                    std::unique_ptr<KvStorage> storage = nullptr);
+  // Throws std::invalid_argument unless there are blocks of some size: checked before a backend
+  // takes memory for a cache's storage, and by the constructor.
+  static void check_shape(int32_t n_blocks, int32_t block_size);
 
   // Blocks needed to hold `n_positions` tokens of one sequence.
   int32_t blocks_for(int32_t n_positions) const;

@@ -15,6 +15,7 @@ Model::Model(const std::string& path, int n_threads, const DeviceChoice& device)
       backend_(make_backend(device, config_, weights_, n_threads)) {}
 
 KvCache Model::new_kv_cache(int32_t n_blocks, int32_t block_size) {
+  KvCache::check_shape(n_blocks, block_size);
   return KvCache(n_blocks, block_size, backend_->new_kv_storage(n_blocks, block_size));
 }
 

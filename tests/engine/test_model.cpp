@@ -267,6 +267,19 @@ TEST(Model, ShapeThatDoesNotFitTheModelIsNamed) {
   }
 }
 
+// A model's cache of no blocks is refused before its backend takes memory for it.
+TEST(Model, KvCacheOfNoBlocksIsRefused) {
+  Model m(synth("noblocks", tiny(SynthFileType::Q8_0)), 1);
+  for (int32_t blocks : {0, -1}) {
+    try {
+      m.new_kv_cache(blocks);
+      ADD_FAILURE() << blocks << " blocks were taken";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), "KV cache needs blocks");
+    }
+  }
+}
+
 TEST(Model, KvCacheReusesFreedBlocksAndRefusesOverflow) {
   KvCache cache(4, 16);
   EXPECT_TRUE(cache.reserve(0, 40));  // 3 blocks
