@@ -46,8 +46,9 @@ class CpuKvStorage final : public KvStorage {
   }
 
  private:
+  // The keys' half of the cache (or the values').
   static size_t bytes(const ModelConfig& c, int32_t n_blocks, int32_t block_size) {
-    return static_cast<size_t>(c.n_layers) * n_blocks * block_size * c.kv_dim() * sizeof(uint16_t);
+    return KvCache::bytes_per_token(c) / 2 * n_blocks * block_size;
   }
   static uint16_t* halves(HugePageBuffer& b) { return reinterpret_cast<uint16_t*>(b.data()); }
   size_t offset(int32_t layer, int32_t block, int32_t slot, int32_t head) const {
